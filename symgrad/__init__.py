@@ -1,0 +1,37 @@
+"""symgrad: exact derivatives you can read, compiled from SymPy.
+
+Declare a model or objective in SymPy; symgrad lowers it to a networkx
+graph, differentiates it by reverse mode over that graph and gives back a
+straight-line program and plain SymPy derivatives.
+"""
+
+from __future__ import annotations
+
+from . import errors
+from .api import grad, graph, hessian, jacobian, program
+from .declare import losses
+from .declare.functions import expand_activations, relu, sigmoid, softplus
+from .inspect.explain import Explanation, explain
+from .model import Model
+from .program.program import Program
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Explanation",
+    "Model",
+    "Program",
+    "errors",
+    "expand_activations",
+    "explain",
+    "grad",
+    "graph",
+    "hessian",
+    "jacobian",
+    "losses",
+    "program",
+    "relu",
+    "sigmoid",
+    "softplus",
+    "__version__",
+]

@@ -1,0 +1,133 @@
+"""The functional entry points: graph, grad, jacobian, hessian.
+
+Each takes plain SymPy expressions and returns plain SymPy objects (or a
+numpy array when a point ``at`` is given), so results can be printed,
+simplified, LaTeX'd and substituted into like any SymPy expression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import networkx as nx
+import numpy as np
+import sympy as sp
+
+from .errors import DeclarationError
+from .graph.lower import to_graph
+from .program.build import build_program
+from .program.program import Program
+
+__all__ = ["graph", "grad", "jacobian", "hessian", "program"]
+
+Point = Mapping[sp.Symbol, object]
+
+
+def graph(expr: sp.Basic | Sequence[sp.Basic], roles: Mapping[sp.Symbol, str] | None = None) -> nx.DiGraph:
+    """Lower a scalar expression (or several) into the computational graph.
+
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y")
+    >>> G = graph(sp.sin(x * y) + x * y)      # x*y is one shared node
+    >>> sorted(d["op"] for _, d in G.nodes(data=True))
+    ['Add', 'Mul', 'sin', 'symbol', 'symbol']
+    """
+    return to_graph(expr, roles)
+
+
+def program(exprs, wrt: Sequence[sp.Symbol] = (), order: int = 1, cse: bool = True) -> Program:
+    """The straight-line program (forward + adjoint passes) for ``exprs``.
+
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y")
+    >>> print(program(x * sp.exp(y), [x, y]))
+    # inputs: x, y
+    v2 = exp(y)
+    v3 = v2*x
+    f := v3
+    ∂f/∂x := v2
+    ∂f/∂y := v3
+    """
+    return build_program(exprs, _as_wrt(wrt), order=order, cse=cse)
+
+
+def _as_wrt(wrt) -> list[sp.Symbol]:
+    if isinstance(wrt, sp.Basic):
+        return [wrt]
+    if isinstance(wrt, (str, bytes)) or not isinstance(wrt, Sequence):
+        raise DeclarationError(f"wrt must be a symbol or a list of symbols, got {wrt!r}")
+    return list(wrt)
+
+
+def _at(prog: Program, at: Point, keys: Sequence) -> np.ndarray:
+    values = prog.evaluate(at)
+    return np.array([float(sp.N(values[k], 20)) for k in keys], dtype=np.float64)
+
+
+def grad(expr: sp.Basic, wrt, at: Point | None = None):
+    """Exact gradient of a scalar expression by reverse mode over its graph.
+
+    Args:
+        expr: a scalar SymPy expression.
+        wrt: the symbols to differentiate with respect to (any symbols).
+        at: optional point ``{symbol: number}`` covering every free symbol.
+
+    Returns:
+        A list of SymPy expressions, or a float64 array when ``at`` is given.
+
+    >>> import sympy as sp
+    >>> x, y, z, w = sp.symbols("x y z w")
+    >>> f = 2 * (x * y + sp.Max(z, w))
+    >>> grad(f, [x, y])
+    [2*y, 2*x]
+    >>> grad(f, [x, y, z, w], at={x: 3, y: -4, z: 2, w: -1})
+    array([-8.,  6.,  2.,  0.])
+    """
+    wrt = _as_wrt(wrt)
+    prog = build_program(expr, wrt, order=1, cse=at is None)
+    keys = [("grad", 0, i) for i in range(len(wrt))]
+    if at is not None:
+        return _at(prog, at, keys)
+    expanded = prog.expanded()
+    return [expanded[k] for k in keys]
+
+
+def jacobian(exprs: Sequence[sp.Basic], wrt, at: Point | None = None):
+    """Jacobian matrix ``J[k, i] = ∂exprs[k]/∂wrt[i]`` (one reverse sweep per row).
+
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y")
+    >>> jacobian([x * y, x + y], [x, y])
+    Matrix([
+    [y, x],
+    [1, 1]])
+    """
+    if isinstance(exprs, sp.Basic):
+        raise DeclarationError("jacobian takes a list of expressions; use grad for a single one")
+    exprs, wrt = list(exprs), _as_wrt(wrt)
+    prog = build_program(exprs, wrt, order=1, cse=at is None)
+    keys = [("grad", k, i) for k in range(len(exprs)) for i in range(len(wrt))]
+    if at is not None:
+        return _at(prog, at, keys).reshape(len(exprs), len(wrt))
+    expanded = prog.expanded()
+    return sp.Matrix(len(exprs), len(wrt), [expanded[k] for k in keys])
+
+
+def hessian(expr: sp.Basic, wrt, at: Point | None = None):
+    """Exact Hessian by reverse over reverse mode on the gradient program.
+
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y")
+    >>> hessian(x**2 * y, [x, y])
+    Matrix([
+    [2*y, 2*x],
+    [2*x,   0]])
+    """
+    wrt = _as_wrt(wrt)
+    prog = build_program(expr, wrt, order=2, cse=at is None)
+    n = len(wrt)
+    keys = [("hess", 0, i, j) for i in range(n) for j in range(n)]
+    if at is not None:
+        return _at(prog, at, keys).reshape(n, n)
+    expanded = prog.expanded()
+    return sp.Matrix(n, n, [expanded[k] for k in keys])

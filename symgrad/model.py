@@ -1,0 +1,152 @@
+"""``Model``: a per-sample loss with named parameters, inputs and targets.
+
+The training objective over a batch of ``m`` samples is
+
+    J(θ) = (1/m) Σ_i loss(θ, x_i, t_i) + regularizer(θ)
+
+and since the regulariser does not depend on the data, J is also the mean
+of the per-sample objective ``loss + regularizer``; that per-sample
+objective is what :meth:`Model.gradient` differentiates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+
+import networkx as nx
+import sympy as sp
+
+from .declare.validate import as_symbol_list, check_roles, check_scalar
+from .errors import DeclarationError
+from .graph.lower import to_graph
+from .inspect.explain import Explanation, explain
+from .program.build import build_program
+from .program.program import Program
+
+__all__ = ["Model"]
+
+
+class Model:
+    """A declarative model: per-sample loss, parameters, inputs, targets.
+
+    Args:
+        loss: scalar SymPy expression of one sample's loss.
+        params: the symbols trained; their order is the order of ``theta``.
+        inputs: one sample's input symbols.
+        targets: one sample's target symbols.
+        regularizer: optional data-free penalty on the parameters, added once
+            to the mean loss (e.g. ``sg.losses.l2_penalty(params, lam / m)``).
+
+    >>> import sympy as sp
+    >>> import symgrad as sg
+    >>> w, b, x, t = sp.symbols("w b x t")
+    >>> model = sg.Model(loss=(w * x + b - t) ** 2, params=[w, b], inputs=[x], targets=[t])
+    >>> model.gradient()[w]
+    2*x*(b + w*x - t)
+    """
+
+    def __init__(self, loss, params, inputs=(), targets=(), regularizer=None):
+        self.loss = check_scalar(loss, "loss")
+        self.regularizer = check_scalar(0 if regularizer is None else regularizer, "regularizer")
+        self.params = as_symbol_list(params, "params")
+        self.inputs = as_symbol_list(inputs, "inputs")
+        self.targets = as_symbol_list(targets, "targets")
+        if not self.params:
+            raise DeclarationError("a model needs at least one parameter in params")
+        check_roles(
+            {"params": self.params, "inputs": self.inputs, "targets": self.targets},
+            self.loss,
+            self.regularizer,
+        )
+        _ = self.graph  # lower now: an unsupported construct fails at declaration
+
+    @property
+    def objective(self) -> sp.Expr:
+        """The per-sample objective ``loss + regularizer``."""
+        return self.loss + self.regularizer
+
+    @property
+    def roles(self) -> dict[sp.Symbol, str]:
+        """Role of every declared symbol: ``param``, ``input`` or ``target``."""
+        roles = {s: "param" for s in self.params}
+        roles.update({s: "input" for s in self.inputs})
+        roles.update({s: "target" for s in self.targets})
+        return roles
+
+    @property
+    def n_params(self) -> int:
+        """Length of the flat parameter vector ``theta``."""
+        return len(self.params)
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The computational graph of the per-sample objective."""
+        return to_graph(self.objective, self.roles)
+
+    @cached_property
+    def program(self) -> Program:
+        """Forward and adjoint passes of the per-sample objective w.r.t. the parameters."""
+        return build_program(
+            self.objective,
+            self.params,
+            roles=self.roles,
+            names=["loss"],
+            inputs=self.params + self.inputs + self.targets,
+        )
+
+    @cached_property
+    def _expanded(self) -> dict:
+        return self.program.expanded()
+
+    def gradient(self) -> dict[sp.Symbol, sp.Expr]:
+        """``{param: ∂objective/∂param}`` for one sample, as SymPy expressions."""
+        return {p: self._expanded[("grad", 0, i)] for i, p in enumerate(self.params)}
+
+    def hessian(self) -> sp.Matrix:
+        """Per-sample Hessian of the objective w.r.t. the parameters (SymPy Matrix)."""
+        prog = build_program(self.objective, self.params, order=2, roles=self.roles)
+        n = self.n_params
+        full = prog.expanded()
+        return sp.Matrix(n, n, [full[("hess", 0, i, j)] for i in range(n) for j in range(n)])
+
+    def explain(
+        self,
+        param: sp.Symbol,
+        at: Mapping[sp.Symbol, object] | None = None,
+        names: Mapping[sp.Basic, str] | None = None,
+        max_paths: int = 8,
+    ) -> Explanation:
+        """The chain rule for ``∂loss/∂param``: factors along every path, and the δ terms.
+
+        Args:
+            param: a parameter (or input) of the model.
+            at: optional values of all symbols, to show each factor's number.
+            names: optional display names for intermediate expressions,
+                e.g. ``{w1*x1 + w2*x2 + b: "z"}``.
+            max_paths: how many paths to list before summarising.
+        """
+        if param not in self.roles:
+            raise DeclarationError(
+                f"{param} is not a symbol of this model; choose one of "
+                f"{', '.join(map(str, self.params + self.inputs))}"
+            )
+        return explain(self.objective, param, at=at, names=names, max_paths=max_paths,
+                       output_name="loss")
+
+    def __repr__(self) -> str:
+        def names(symbols):
+            return "[" + ", ".join(map(str, symbols)) + "]"
+
+        def short(expr, width):
+            text = sp.sstr(expr)
+            return text if len(text) <= width else text[: width - 1] + "…"
+
+        parts = [f"loss={short(self.loss, 60)}", f"params={names(self.params)}"]
+        if self.inputs:
+            parts.append(f"inputs={names(self.inputs)}")
+        if self.targets:
+            parts.append(f"targets={names(self.targets)}")
+        if self.regularizer != 0:
+            parts.append(f"regularizer={short(self.regularizer, 40)}")
+        return f"Model({', '.join(parts)})"

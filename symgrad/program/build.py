@@ -1,0 +1,176 @@
+"""Building programs: forward pass, reverse sweeps, second-order sweeps, CSE.
+
+This is where the pipeline stages meet: expressions are lowered to a graph,
+the graph's nodes become forward assignments, reverse mode adds the adjoint
+assignments, and for second order the gradient program is lowered again and
+differentiated once more (reverse over reverse).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import networkx as nx
+import sympy as sp
+
+from ..diff.reverse import reverse_sweep
+from ..errors import DeclarationError
+from ..graph.lower import to_graph
+from ..graph.ops import BOOLEAN_OPS, LEAF_OPS
+from .cse import eliminate_common_subexpressions, remove_dead_statements
+from .naming import TemporaryNamer
+from .program import Output, Program
+
+__all__ = ["build_program", "forward_pass", "rebuild"]
+
+Statement = tuple[sp.Symbol, sp.Expr]
+
+
+def rebuild(op: str, expr: sp.Basic, args: Sequence[sp.Basic]) -> sp.Basic:
+    """The node's operation applied to new operand values."""
+    if op == "Piecewise":
+        return sp.Piecewise(*zip(args[0::2], args[1::2], strict=True))
+    return type(expr)(*args)
+
+
+def forward_pass(graph: nx.DiGraph, namer: TemporaryNamer) -> tuple[list[Statement], dict[int, sp.Expr]]:
+    """One assignment per operation node; leaves and conditions stay inline."""
+    statements: list[Statement] = []
+    values: dict[int, sp.Expr] = {}
+    for node in sorted(graph.nodes):
+        data = graph.nodes[node]
+        if data["op"] in LEAF_OPS or data["op"] == "boolean":
+            values[node] = data["expr"]
+            continue
+        value = rebuild(data["op"], data["expr"], [values[o] for o in data["operands"]])
+        if data["op"] in BOOLEAN_OPS or value.is_Atom:
+            values[node] = value
+            continue
+        temporary = namer("v", node)
+        statements.append((temporary, value))
+        values[node] = temporary
+    return statements, values
+
+
+def _check_wrt(wrt: Sequence[sp.Symbol]) -> tuple[sp.Symbol, ...]:
+    wrt = tuple(wrt)
+    for s in wrt:
+        if not isinstance(s, sp.Symbol):
+            raise DeclarationError(
+                f"can only differentiate with respect to symbols; got {type(s).__name__} {s!r}"
+            )
+    duplicates = sorted({str(s) for s in wrt if wrt.count(s) > 1})
+    if duplicates:
+        raise DeclarationError(f"symbol(s) {', '.join(duplicates)} listed twice in wrt")
+    return wrt
+
+
+def _sweeps(graph, outputs, wrt, values, namer, kind):
+    statements: list[Statement] = []
+    gradients: list[list[sp.Expr]] = []
+    for k, output in enumerate(outputs):
+        tag = (k,) if len(outputs) > 1 else ()
+        sweep = reverse_sweep(graph, output, wrt, values, lambda n, tag=tag: namer(kind, *tag, n))
+        statements += sweep.statements
+        gradients.append(sweep.gradient)
+    return statements, gradients
+
+
+def _names(n_values: int, names: Sequence[str] | None) -> list[str]:
+    if names is not None:
+        return list(names)
+    return ["f"] if n_values == 1 else [f"f{k}" for k in range(n_values)]
+
+
+def build_program(
+    exprs: sp.Basic | Sequence[sp.Basic],
+    wrt: Sequence[sp.Symbol] = (),
+    *,
+    order: int = 1,
+    roles: Mapping[sp.Symbol, str] | None = None,
+    names: Sequence[str] | None = None,
+    inputs: Sequence[sp.Symbol] | None = None,
+    cse: bool = True,
+) -> Program:
+    """The straight-line program computing ``exprs`` and their derivatives.
+
+    Args:
+        exprs: one scalar SymPy expression or a sequence of them.
+        wrt: symbols to differentiate with respect to.
+        order: 0 for values only, 1 adds gradients, 2 adds Hessians.
+        roles: leaf roles recorded in the graph (param, input, target ...).
+        names: display names of the values (default ``f`` or ``f0, f1, ...``).
+        inputs: the program's input order (default: free symbols by name).
+        cse: share common subexpressions across all outputs.
+    """
+    exprs = [exprs] if isinstance(exprs, sp.Basic) or not isinstance(exprs, Sequence) else list(exprs)
+    wrt = _check_wrt(wrt)
+    if order not in (0, 1, 2):
+        raise DeclarationError(f"order must be 0, 1 or 2, got {order!r}")
+    graph = to_graph(exprs, roles)
+    free = set().union(*(sp.sympify(e).free_symbols for e in exprs)) if exprs else set()
+    namer = TemporaryNamer(str(s) for s in free | set(wrt))
+    statements, values = forward_pass(graph, namer)
+    outputs = graph.graph["outputs"]
+    value_exprs = [values[o] for o in outputs]
+    gradients: list[list[sp.Expr]] = []
+    hessians: list[list[list[sp.Expr]]] = []
+    if order >= 1:
+        adjoint, gradients = _sweeps(graph, outputs, wrt, values, namer, "d")
+        statements += adjoint
+    if order == 2:
+        statements, value_exprs, gradients, hessians = _second_order(
+            statements, value_exprs, gradients, wrt, roles, namer
+        )
+
+    labels = _names(len(exprs), names)
+    result: list[Output] = []
+    for k, label in enumerate(labels):
+        result.append(Output(("value", k), label, value_exprs[k]))
+        for i, s in enumerate(wrt):
+            if gradients:
+                result.append(Output(("grad", k, i), f"∂{label}/∂{s}", gradients[k][i]))
+        for i, si in enumerate(wrt):
+            for j, sj in enumerate(wrt):
+                if hessians:
+                    name = f"∂²{label}/∂{si}∂{sj}"
+                    result.append(Output(("hess", k, i, j), name, hessians[k][i][j]))
+    return _finish(statements, result, wrt, free, inputs, namer, cse)
+
+
+def _second_order(statements, value_exprs, gradients, wrt, roles, namer):
+    # Reverse over reverse: the gradient program, lowered again as a graph
+    # (temporaries inlined through their definitions), gets one more sweep
+    # per gradient entry. Only the upper triangle is swept; H is symmetric.
+    flat = [g for row in gradients for g in row]
+    graph = to_graph(value_exprs + flat, roles, definitions=dict(statements))
+    forward, values = forward_pass(graph, namer)
+    outs = [values[o] for o in graph.graph["outputs"]]
+    n_values, n = len(value_exprs), len(wrt)
+    new_values, new_flat = outs[:n_values], outs[n_values:]
+    new_gradients = [new_flat[k * n:(k + 1) * n] for k in range(n_values)]
+    sweep_statements: list[Statement] = []
+    hessians = []
+    for k in range(n_values):
+        rows = [[sp.S.Zero] * n for _ in range(n)]
+        for i in range(n):
+            output = graph.graph["outputs"][n_values + k * n + i]
+            tag = (k, i) if n_values > 1 else (i,)
+            temporary = lambda node, tag=tag: namer("h", *tag, node)  # noqa: E731
+            sweep = reverse_sweep(graph, output, wrt[i:], values, temporary)
+            sweep_statements += sweep.statements
+            for j, entry in enumerate(sweep.gradient, start=i):
+                rows[i][j] = rows[j][i] = entry
+        hessians.append(rows)
+    return forward + sweep_statements, new_values, new_gradients, hessians
+
+
+def _finish(statements, outputs, wrt, free, inputs, namer, cse) -> Program:
+    exprs = [o.expr for o in outputs]
+    if cse:
+        statements, exprs = eliminate_common_subexpressions(statements, exprs, namer.fresh)
+    statements = remove_dead_statements(statements, exprs)
+    outputs = tuple(Output(o.key, o.name, e) for o, e in zip(outputs, exprs, strict=True))
+    if inputs is None:
+        inputs = sorted(free, key=lambda s: (str(s), s.sort_key()))
+    return Program(tuple(inputs), tuple(wrt), tuple(statements), outputs)
