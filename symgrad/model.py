@@ -19,7 +19,7 @@ import sympy as sp
 
 from .declare.validate import as_symbol_list, check_roles, check_scalar
 from .errors import DeclarationError
-from .graph.lower import to_graph
+from .graph.lower import leaf_symbols, to_graph
 from .inspect.explain import Explanation, explain
 from .program.build import build_program
 from .program.program import Program
@@ -54,12 +54,13 @@ class Model:
         self.targets = as_symbol_list(targets, "targets")
         if not self.params:
             raise DeclarationError("a model needs at least one parameter in params")
+        # Lowering first also rejects unsupported constructs at declaration.
+        used = set(leaf_symbols(self.graph))
         check_roles(
             {"params": self.params, "inputs": self.inputs, "targets": self.targets},
-            self.loss,
+            used,
             self.regularizer,
         )
-        _ = self.graph  # lower now: an unsupported construct fails at declaration
 
     @property
     def objective(self) -> sp.Expr:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 
 import sympy as sp
@@ -28,7 +29,7 @@ def as_symbol_list(value, role: str) -> tuple[sp.Symbol, ...]:
             raise DeclarationError(
                 f"{role} must contain SymPy symbols only; got {type(s).__name__} {s!r}"
             )
-    repeated = sorted({str(s) for s in symbols if symbols.count(s) > 1})
+    repeated = sorted(str(s) for s, n in Counter(symbols).items() if n > 1)
     if repeated:
         raise DeclarationError(f"{', '.join(repeated)} listed more than once in {role}")
     return symbols
@@ -49,17 +50,20 @@ def check_scalar(expr, what: str) -> sp.Expr:
 
 def check_roles(
     roles: dict[str, tuple[sp.Symbol, ...]],
-    loss: sp.Expr,
+    used: set[sp.Symbol],
     regularizer: sp.Expr,
 ) -> None:
-    """Every symbol in one role; every free symbol declared; the regulariser data-free."""
+    """Every symbol in one role; every used symbol declared; the regulariser data-free.
+
+    ``used`` is the set of symbols the objective reads.
+    """
     seen: dict[sp.Symbol, str] = {}
     for role, symbols in roles.items():
         for s in symbols:
             if s in seen:
                 raise DeclarationError(f"{s} is declared both as {seen[s]} and as {role}")
             seen[s] = role
-    undeclared = (loss.free_symbols | regularizer.free_symbols) - seen.keys()
+    undeclared = used - seen.keys()
     if undeclared:
         names = ", ".join(sorted(map(str, undeclared)))
         raise DeclarationError(
@@ -72,7 +76,7 @@ def check_roles(
             f"the regularizer depends on {', '.join(sorted(map(str, data)))}; "
             "it must depend on parameters only (it is added once to the mean loss)"
         )
-    unused = [s for s in roles["params"] if s not in loss.free_symbols | regularizer.free_symbols]
+    unused = [s for s in roles["params"] if s not in used]
     if unused:
         warnings.warn(
             f"the loss does not depend on parameter(s) {', '.join(map(str, unused))}; "

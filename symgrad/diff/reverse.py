@@ -75,7 +75,9 @@ def reverse_sweep(
             continue
         adjoint = sp.Add(*terms)
         data = graph.nodes[node]
-        if data["op"] == "symbol" or adjoint.is_zero:
+        # Structural zero tests: `.is_zero` would run SymPy's assumption
+        # engine on every adjoint, which dominated the sweep's cost.
+        if data["op"] == "symbol" or adjoint is sp.S.Zero:
             sweep.adjoints[node] = adjoint
             continue
         if not adjoint.is_Atom:
@@ -87,7 +89,7 @@ def reverse_sweep(
         args = [values[o] for o in operands]
         partials = local_derivatives(data["op"], args, values[node])
         for operand, partial in zip(operands, partials, strict=True):
-            if partial is None or operand not in active or partial.is_zero:
+            if partial is None or operand not in active or partial is sp.S.Zero:
                 continue
             contributions.setdefault(operand, []).append(adjoint * partial)
     sweep.gradient = [

@@ -26,7 +26,7 @@ import sympy as sp
 from ..errors import DeclarationError, UnsupportedOperationError
 from .ops import BOOLEAN_OPS, classify
 
-__all__ = ["to_graph", "topological_nodes"]
+__all__ = ["to_graph", "topological_nodes", "leaf_symbols"]
 
 
 def to_graph(
@@ -56,6 +56,15 @@ def to_graph(
 def topological_nodes(graph: nx.DiGraph) -> list[int]:
     """Node ids with operands before results (ids are assigned that way)."""
     return sorted(graph.nodes)
+
+
+def leaf_symbols(graph: nx.DiGraph) -> list[sp.Symbol]:
+    """The symbols a graph reads, in node order.
+
+    Linear in the graph, unlike ``expr.free_symbols``, which re-walks every
+    shared subtree of a SymPy expression each time it is reached.
+    """
+    return [d["expr"] for _, d in sorted(graph.nodes(data=True)) if d["op"] == "symbol"]
 
 
 def _sympify_output(out) -> sp.Basic:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..diff.reverse import active_nodes
-from ..graph.lower import to_graph
+from ..graph.lower import leaf_symbols, to_graph
 from ..graph.ops import KINKED_FUNCTIONS, SMOOTH_FUNCTIONS
 from ..program.build import build_program, rebuild
 from ..program.naming import TemporaryNamer
@@ -149,7 +149,7 @@ def explain(expr, variable, at=None, names=None, max_paths=8, output_name="f") -
     graph = to_graph(expr)
     root = graph.graph["outputs"][0]
     leaf = next((n for n, d in graph.nodes(data=True) if d["expr"] == variable and d["op"] == "symbol"), None)
-    taken = {str(s) for s in sp.sympify(expr).free_symbols} | set((names or {}).values())
+    taken = {str(s) for s in leaf_symbols(graph)} | set((names or {}).values())
     if leaf is None:  # the output does not depend on the variable
         return Explanation(sp.Symbol(output_name), variable, [], [], 0, [], sp.S.Zero)
     active = active_nodes(graph, root, [leaf])

@@ -8,6 +8,7 @@ differentiated once more (reverse over reverse).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import networkx as nx
@@ -15,7 +16,7 @@ import sympy as sp
 
 from ..diff.reverse import reverse_sweep
 from ..errors import DeclarationError
-from ..graph.lower import to_graph
+from ..graph.lower import leaf_symbols, to_graph
 from ..graph.ops import BOOLEAN_OPS, LEAF_OPS
 from .cse import eliminate_common_subexpressions, remove_dead_statements
 from .naming import TemporaryNamer
@@ -59,7 +60,7 @@ def _check_wrt(wrt: Sequence[sp.Symbol]) -> tuple[sp.Symbol, ...]:
             raise DeclarationError(
                 f"can only differentiate with respect to symbols; got {type(s).__name__} {s!r}"
             )
-    duplicates = sorted({str(s) for s in wrt if wrt.count(s) > 1})
+    duplicates = sorted(str(s) for s, n in Counter(wrt).items() if n > 1)
     if duplicates:
         raise DeclarationError(f"symbol(s) {', '.join(duplicates)} listed twice in wrt")
     return wrt
@@ -108,7 +109,7 @@ def build_program(
     if order not in (0, 1, 2):
         raise DeclarationError(f"order must be 0, 1 or 2, got {order!r}")
     graph = to_graph(exprs, roles)
-    free = set().union(*(sp.sympify(e).free_symbols for e in exprs)) if exprs else set()
+    free = set(leaf_symbols(graph))
     namer = TemporaryNamer(str(s) for s in free | set(wrt))
     statements, values = forward_pass(graph, namer)
     outputs = graph.graph["outputs"]
