@@ -1,0 +1,81 @@
+"""Tables (aligned text and Markdown) and the result files."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import ModuleType
+
+__all__ = ["text_table", "markdown_table", "machine_line", "write"]
+
+Columns = Sequence[tuple[str, Callable[[dict], str]]]
+
+
+def _cells(columns: Columns, rows: Sequence[dict]) -> list[list[str]]:
+    return [[header for header, _ in columns]] + [[cell(row) for _, cell in columns] for row in rows]
+
+
+def text_table(columns: Columns, rows: Sequence[dict]) -> str:
+    """Right-aligned columns, first column left-aligned, a rule under the header."""
+    table = _cells(columns, rows)
+    widths = [max(len(line[k]) for line in table) for k in range(len(columns))]
+
+    def line(cells: list[str]) -> str:
+        first, *rest = cells
+        aligned = [c.rjust(w) for c, w in zip(rest, widths[1:], strict=True)]
+        return "  ".join([first.ljust(widths[0]), *aligned])
+
+    return "\n".join([line(table[0]), "  ".join("-" * w for w in widths)] + [line(c) for c in table[1:]])
+
+
+def markdown_table(columns: Columns, rows: Sequence[dict]) -> str:
+    header, *body = _cells(columns, rows)
+    rule = ["---"] + ["---:"] * (len(columns) - 1)
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in [header, rule, *body])
+
+
+def machine_line(machine: Mapping) -> str:
+    versions = ", ".join(f"{name} {version}" for name, version in machine["versions"].items())
+    return (
+        f"{machine['cpu_model']}, {machine['cpu_count']} cores ({machine['cpus_usable']} usable), "
+        f"{machine['platform']}, Python {machine['python']}; {versions}; "
+        f"git {machine['git_commit'] or 'unknown'}"
+    )
+
+
+def _markdown(document: Mapping, modules: Mapping[str, ModuleType]) -> str:
+    machine, settings = document["machine"], document["settings"]
+    lines = [
+        f"# symgrad benchmarks, {machine['date']}",
+        "",
+        f"Machine: {machine_line(machine)}.",
+        "",
+        f"Settings: {settings['repeat']} repeat(s), medians shown; baseline cap {settings['cap']:g} s; "
+        f"seed {settings['seed']}{'; quick mode' if settings['quick'] else ''}.",
+    ]
+    for name, result in document["workloads"].items():
+        module = modules[name]
+        lines += [
+            "",
+            f"## {result['title']}",
+            "",
+            inspect.cleandoc(module.__doc__ or "").split("\n\n", 1)[-1],
+            "",
+            markdown_table(module.COLUMNS, result["rows"]),
+            "",
+            f"Answers equal in every row: {'yes' if result['answers_equal'] else '**NO**'}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write(out_dir: Path, document: Mapping, modules: Mapping[str, ModuleType]) -> tuple[Path, Path]:
+    """``<workloads>-<date>.json`` and ``.md`` in ``out_dir``; returns their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = document["machine"]["date"][:19].replace(":", "").replace("-", "")
+    stem = f"{'_'.join(document['workloads'])}-{stamp}"
+    json_path, markdown_path = out_dir / f"{stem}.json", out_dir / f"{stem}.md"
+    json_path.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+    markdown_path.write_text(_markdown(document, modules))
+    return json_path, markdown_path
