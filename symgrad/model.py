@@ -43,7 +43,7 @@ class Model:
     >>> w, b, x, t = sp.symbols("w b x t")
     >>> model = sg.Model(loss=(w * x + b - t) ** 2, params=[w, b], inputs=[x], targets=[t])
     >>> model.gradient()[w]
-    2*x*(b + w*x - t)
+    x*(2*b - 2*t + 2*w*x)
     """
 
     def __init__(self, loss, params, inputs=(), targets=(), regularizer=None):
