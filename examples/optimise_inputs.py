@@ -26,7 +26,7 @@ gradient_at = sp.lambdify([u1, u2, t], [sg.expand_activations(g) for g in gradie
 output_at = sp.lambdify([u1, u2], sg.expand_activations(output.subs(weights)))
 
 controls, target, learning_rate = [1.0, 0.0], 0.9, 2.0
-for step in range(200):
+for _step in range(200):
     g = gradient_at(*controls, target)
     controls = [c - learning_rate * gi for c, gi in zip(controls, g, strict=True)]
 

@@ -42,7 +42,9 @@ def to_graph(
         definitions: symbols standing for expressions (e.g. the temporaries of
             a program); such a symbol is lowered as its definition.
     """
-    outputs = [exprs] if isinstance(exprs, sp.Basic) else list(exprs)
+    single = (sp.Basic, sp.MatrixBase, int, float)
+    # A Matrix is iterable but is one (non-scalar) output, rejected below.
+    outputs = [exprs] if isinstance(exprs, single) or not isinstance(exprs, Iterable) else list(exprs)
     roles = dict(roles or {})
     definitions = dict(definitions or {})
     graph = nx.DiGraph(outputs=[])
@@ -68,7 +70,7 @@ def leaf_symbols(graph: nx.DiGraph) -> list[sp.Symbol]:
 
 
 def _sympify_output(out) -> sp.Basic:
-    if isinstance(out, (int, float)):
+    if isinstance(out, (int, float)) and not isinstance(out, bool):
         return sp.sympify(out)
     if isinstance(out, (sp.MatrixBase, sp.MatrixExpr)):
         raise UnsupportedOperationError(

@@ -115,7 +115,7 @@ def _unsupported_message(expr: sp.Basic) -> str:
     name = type(expr).__name__
     if isinstance(expr, (sp.MatrixBase, sp.MatrixExpr)):
         hint = "matrix-valued expressions are not supported here; pass a scalar expression"
-    elif isinstance(expr, sp.Number) and not expr.is_real:
+    elif expr.is_number and expr.is_extended_real is False:
         hint = "complex numbers are not supported; expressions must be real-valued"
     elif isinstance(expr, sp.core.function.AppliedUndef):
         hint = "an undefined function has no derivative rule; define it with SymPy functions"
