@@ -94,6 +94,7 @@ class Model:
             roles=self.roles,
             names=["loss"],
             inputs=self.params + self.inputs + self.targets,
+            graph=self.graph,
         )
 
     @cached_property

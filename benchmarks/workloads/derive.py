@@ -1,7 +1,7 @@
 """derive: from a model definition to a gradient program.
 
 The models are sigmoid MLPs with one SymPy symbol per weight and bias
-(:func:`benchmarks.models.mlp`). symgrad's time is
+(``benchmarks/models.py``). symgrad's time is
 ``symgrad.Model(loss=..., params=..., inputs=..., targets=...)`` followed
 by ``.program`` (declaration checks, lowering to the graph, the reverse
 sweep and CSE), split into those two parts in the Model() and .program
@@ -45,9 +45,10 @@ def run(settings: Settings, sizes: Sequence[Sequence[int]] = SIZES) -> list[dict
     _warm_up()
     rows = []
     for size in sizes:
-        rows.append(_measure(mlp(tuple(size)), settings))
-        settings.note(f"  {rows[-1]['model']}: symgrad {rows[-1]['symgrad_s']:.3g} s, "
-                      f"naive {_naive_cell(rows[-1])}, answers equal {rows[-1]['answers_equal']}")
+        row = _measure(mlp(tuple(size)), settings)
+        settings.note(f"  {row['model']}: symgrad {row['symgrad_s']:.3g} s, naive {_naive_cell(row)}, "
+                      f"answers equal {row['answers_equal']}")
+        rows.append(row)
     return rows
 
 

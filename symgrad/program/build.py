@@ -92,6 +92,7 @@ def build_program(
     names: Sequence[str] | None = None,
     inputs: Sequence[sp.Symbol] | None = None,
     cse: bool = True,
+    graph: nx.DiGraph | None = None,
 ) -> Program:
     """The straight-line program computing ``exprs`` and their derivatives.
 
@@ -103,12 +104,14 @@ def build_program(
         names: display names of the values (default ``f`` or ``f0, f1, ...``).
         inputs: the program's input order (default: free symbols by name).
         cse: share common subexpressions across all outputs.
+        graph: the graph of ``exprs`` with ``roles``, if already lowered.
     """
     exprs = [exprs] if isinstance(exprs, sp.Basic) or not isinstance(exprs, Sequence) else list(exprs)
     wrt = _check_wrt(wrt)
     if order not in (0, 1, 2):
         raise DeclarationError(f"order must be 0, 1 or 2, got {order!r}")
-    graph = to_graph(exprs, roles)
+    if graph is None:
+        graph = to_graph(exprs, roles)
     free = set(leaf_symbols(graph))
     namer = TemporaryNamer(str(s) for s in free | set(wrt))
     statements, values = forward_pass(graph, namer)
@@ -128,14 +131,14 @@ def build_program(
     result: list[Output] = []
     for k, label in enumerate(labels):
         result.append(Output(("value", k), label, value_exprs[k]))
-        for i, s in enumerate(wrt):
-            if gradients:
-                result.append(Output(("grad", k, i), f"∂{label}/∂{s}", gradients[k][i]))
-        for i, si in enumerate(wrt):
-            for j, sj in enumerate(wrt):
-                if hessians:
-                    name = f"∂²{label}/∂{si}∂{sj}"
-                    result.append(Output(("hess", k, i, j), name, hessians[k][i][j]))
+        if gradients:
+            result += [Output(("grad", k, i), f"∂{label}/∂{s}", gradients[k][i]) for i, s in enumerate(wrt)]
+        if hessians:
+            result += [
+                Output(("hess", k, i, j), f"∂²{label}/∂{si}∂{sj}", hessians[k][i][j])
+                for i, si in enumerate(wrt)
+                for j, sj in enumerate(wrt)
+            ]
     return _finish(statements, result, wrt, free, inputs, namer, cse)
 
 
