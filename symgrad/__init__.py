@@ -15,7 +15,7 @@ from .inspect.explain import Explanation, explain
 from .model import Model
 from .program.program import Program
 
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 __all__ = [
     "Explanation",

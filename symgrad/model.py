@@ -17,7 +17,10 @@ from functools import cached_property
 import networkx as nx
 import sympy as sp
 
-from .declare.validate import as_symbol_list, check_roles, check_scalar
+from .codegen.kernels import KernelPrograms
+from .codegen.stable import stabilize
+from .compile.compiled import CompiledModel
+from .declare.validate import as_symbol_list, check_outputs, check_roles, check_scalar
 from .errors import DeclarationError
 from .graph.lower import leaf_symbols, to_graph
 from .inspect.explain import Explanation, explain
@@ -37,6 +40,8 @@ class Model:
         targets: one sample's target symbols.
         regularizer: optional data-free penalty on the parameters, added once
             to the mean loss (e.g. ``sg.losses.l2_penalty(params, lam / m)``).
+        outputs: optional prediction expression(s) of parameters and inputs,
+            what ``compile().predict`` evaluates (e.g. the probability ``p``).
 
     >>> import sympy as sp
     >>> import symgrad as sg
@@ -46,7 +51,7 @@ class Model:
     x*(2*b - 2*t + 2*w*x)
     """
 
-    def __init__(self, loss, params, inputs=(), targets=(), regularizer=None):
+    def __init__(self, loss, params, inputs=(), targets=(), regularizer=None, outputs=None):
         self.loss = check_scalar(loss, "loss")
         self.regularizer = check_scalar(0 if regularizer is None else regularizer, "regularizer")
         self.params = as_symbol_list(params, "params")
@@ -61,6 +66,8 @@ class Model:
             used,
             self.regularizer,
         )
+        self.outputs = check_outputs(outputs, set(self.params + self.inputs))
+        self._compiled: dict[tuple, CompiledModel] = {}
 
     @property
     def objective(self) -> sp.Expr:
@@ -111,6 +118,52 @@ class Model:
         n = self.n_params
         full = prog.expanded()
         return sp.Matrix(n, n, [full[("hess", 0, i, j)] for i in range(n) for j in range(n)])
+
+    def compile(self, dtype: str = "float64", parallel: bool = False, fastmath: bool = False,
+                hessian: bool | None = None, cache_dir=None) -> CompiledModel:
+        """Compile numba kernels for the batch objective (cached on disk and per model).
+
+        Args:
+            dtype: ``"float64"`` (default) or ``"float32"``.
+            parallel: split the sample loop across threads (deterministic sum order).
+            fastmath: let LLVM reorder floating-point arithmetic.
+            hessian: also generate the Hessian kernel; default for models with at
+                most 20 parameters (its size grows with the square of their number).
+            cache_dir: where generated modules live (default ``$SYMGRAD_CACHE_DIR``
+                or the user cache directory).
+
+        The kernels differentiate a numerically stable form of the loss that is
+        mathematically equal to it (``log(sigmoid(z))`` as ``-softplus(-z)``, ...).
+        """
+        hessian = self.n_params <= 20 if hessian is None else bool(hessian)
+        key = (dtype, bool(parallel), bool(fastmath), hessian, str(cache_dir))
+        if key not in self._compiled:
+            self._compiled[key] = CompiledModel(
+                self.kernel_programs(hessian), dtype=dtype, parallel=parallel, fastmath=fastmath,
+                cache_dir=cache_dir, description=repr(self),
+            )
+        return self._compiled[key]
+
+    def kernel_programs(self, hessian: bool = False) -> KernelPrograms:
+        """The programs compiled kernels are printed from (stabilised loss)."""
+        data = bool(self.inputs or self.targets)
+        ordered = self.params + self.inputs + self.targets
+        # Data-free: the objective is evaluated once, regulariser included.
+        sample = stabilize(self.loss if data else self.objective)
+        penalty = self.regularizer if data and self.regularizer != 0 else None
+
+        def build(expr, order, inputs=ordered):
+            return build_program(expr, self.params if order else [], order=order, inputs=inputs)
+
+        return KernelPrograms(
+            params=self.params, inputs=self.inputs, targets=self.targets,
+            sample=build(sample, 1), sample_value=build(sample, 0),
+            regularizer=None if penalty is None else build(penalty, 1, self.params),
+            sample_hessian=build(sample, 2) if hessian else None,
+            regularizer_hessian=build(penalty, 2, self.params) if hessian and penalty is not None else None,
+            outputs=build_program(list(self.outputs), [], order=0, inputs=self.params + self.inputs)
+            if self.outputs else None,
+        )
 
     def explain(
         self,

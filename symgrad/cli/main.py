@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from .. import __version__
+from .._version import __version__
 from ..errors import SymgradError
 
 __all__ = ["main", "build_parser"]

@@ -10,7 +10,7 @@ import sympy as sp
 
 from ..errors import DeclarationError, ShapeError, SymgradWarning
 
-__all__ = ["as_symbol_list", "check_scalar", "check_roles"]
+__all__ = ["as_symbol_list", "check_scalar", "check_roles", "check_outputs"]
 
 
 def as_symbol_list(value, role: str) -> tuple[sp.Symbol, ...]:
@@ -84,3 +84,20 @@ def check_roles(
             SymgradWarning,
             stacklevel=4,
         )
+
+
+def check_outputs(outputs, allowed: set[sp.Symbol]) -> tuple[sp.Expr, ...]:
+    """Prediction expressions: scalars of parameters and inputs only."""
+    if outputs is None:
+        return ()
+    if isinstance(outputs, (sp.Basic, int, float)):
+        outputs = [outputs]
+    result = tuple(check_scalar(o, "each output") for o in outputs)
+    for out in result:
+        extra = out.free_symbols - allowed
+        if extra:
+            raise DeclarationError(
+                f"output {out} uses {', '.join(sorted(map(str, extra)))}; "
+                "outputs may use parameters and inputs only"
+            )
+    return result

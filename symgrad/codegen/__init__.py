@@ -1,0 +1,1 @@
+"""Code generation: programs printed as numba-compatible Python source."""

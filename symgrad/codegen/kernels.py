@@ -1,0 +1,259 @@
+"""Kernel source: a model's programs printed as one numba module.
+
+Per kind of result there is a *range* function that runs the per-sample
+program over samples ``start:stop`` with the parameters unpacked into locals
+and the sums kept in local accumulators (registers), and a public kernel
+that forms the mean over the batch and adds the data-free regulariser once.
+With ``parallel=True`` the batch is cut into a fixed number of chunks summed
+in chunk order, so the result does not depend on how threads are scheduled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..program.program import Program
+from .printer import HELPERS_SOURCE, NumbaPrinter
+
+__all__ = ["KernelPrograms", "generate_source", "CHUNKS"]
+
+#: Chunks of a parallel batch; fixed so the summation order is too.
+CHUNKS = 64
+_INDENT = "    "
+
+
+@dataclass(frozen=True)
+class KernelPrograms:
+    """The programs a model's kernels are printed from.
+
+    ``sample`` holds the per-sample loss and its gradient (keys ``("value", 0)``
+    and ``("grad", 0, k)``); ``regularizer`` the same for the data-free penalty;
+    the ``*_hessian`` programs add ``("hess", 0, i, j)``; ``outputs`` the
+    prediction values. Absent programs are ``None``.
+    """
+
+    params: tuple[sp.Symbol, ...]
+    inputs: tuple[sp.Symbol, ...]
+    targets: tuple[sp.Symbol, ...]
+    sample: Program
+    sample_value: Program
+    regularizer: Program | None = None
+    sample_hessian: Program | None = None
+    regularizer_hessian: Program | None = None
+    outputs: Program | None = None
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.inputs or self.targets)
+
+
+def _symbol_names(programs: KernelPrograms) -> dict[sp.Symbol, str]:
+    names = {p: f"p{k}" for k, p in enumerate(programs.params)}
+    names.update({s: f"x{k}" for k, s in enumerate(programs.inputs)})
+    names.update({s: f"t{k}" for k, s in enumerate(programs.targets)})
+    for prog in (programs.sample, programs.sample_value, programs.regularizer, programs.sample_hessian,
+                 programs.regularizer_hessian, programs.outputs):
+        if prog is not None:
+            # Temporaries are symgrad's own names (v12, d3, c4); the prefix keeps
+            # them apart from the p/x/t names above.
+            names.update({t: f"_{t.name}" for t in prog.temporaries})
+    return names
+
+
+class _Writer:
+    def __init__(self, programs: KernelPrograms, printer: NumbaPrinter, zero: str):
+        self.programs = programs
+        self.printer = printer
+        self.zero = zero
+        self.lines: list[str] = []
+
+    def emit(self, text: str = "", depth: int = 0) -> None:
+        self.lines.append(_INDENT * depth + text if text else "")
+
+    def decorator(self, parallel: bool = False) -> None:
+        flag = "PARALLEL" if parallel else "False"
+        self.emit(f"@numba.njit(cache=True, fastmath=FASTMATH, nogil=True, parallel={flag})")
+
+    def unpack_params(self, depth: int) -> None:
+        for k in range(len(self.programs.params)):
+            self.emit(f"p{k} = theta[{k}]", depth)
+
+    def unpack_sample(self, depth: int, targets: bool = True) -> None:
+        for k in range(len(self.programs.inputs)):
+            self.emit(f"x{k} = X[i, {k}]", depth)
+        for k in range(len(self.programs.targets) if targets else 0):
+            self.emit(f"t{k} = T[i, {k}]", depth)
+
+    def body(self, program: Program, depth: int) -> None:
+        for target, expr in program.statements:
+            self.emit(f"{self.printer.doprint(target)} = {self.printer.doprint(expr)}", depth)
+
+    def accumulating_function(self, name, program, sums, data: bool, value: bool = False) -> None:
+        """Sum outputs over samples: ``sums`` are (key, accumulator, destination)
+        triples added to ``out``; with ``value``, the loss sum is returned."""
+        self.decorator()
+        args = "theta, X, T, start, stop" if data else "theta"
+        self.emit(f"def {name}({args}{', out' if sums else ''}):")
+        self.unpack_params(1)
+        used = [(key, acc, dest) for key, acc, dest in sums if program[key] != 0]
+        if value:
+            used.insert(0, (("value", 0), "acc_loss", None))
+        for _, acc, _ in used:
+            self.emit(f"{acc} = {self.zero}", 1)
+        depth = 1
+        if data:
+            self.emit("for i in range(start, stop):", 1)
+            depth = 2
+            self.unpack_sample(depth)
+        self.body(program, depth)
+        for key, acc, _ in used:
+            self.emit(f"{acc} += {self.printer.doprint(program[key])}", depth)
+        for _, acc, dest in used:
+            if dest is not None:
+                self.emit(f"{dest} += {acc}", 1)
+        if value:
+            self.emit("return acc_loss", 1)
+        self.emit()
+        self.emit()
+
+
+def _grad_sums(n: int):
+    return [(("grad", 0, k), f"acc_g{k}", f"out[{k}]") for k in range(n)]
+
+
+def _hessian_sums(n: int):
+    return [(("hess", 0, i, j), f"acc_h{i}_{j}", f"out[{i}, {j}]") for i in range(n) for j in range(i, n)]
+
+
+def generate_source(
+    programs: KernelPrograms,
+    *,
+    dtype: str = "float64",
+    parallel: bool = False,
+    fastmath: bool = False,
+    header: str = "",
+) -> str:
+    """The module source of a model's kernels (see the module docstring)."""
+    literal = "{0}" if dtype == "float64" else "F({0})"
+    names = _symbol_names(programs)
+    w = _Writer(programs, NumbaPrinter(names, literal=literal), literal.format("0.0"))
+    n = len(programs.params)
+    data = programs.has_data
+    w.lines += [f'"""{header}"""', "", "import math", "", "import numba", "import numpy as np", "",
+                f"DTYPE = np.{dtype}", "F = DTYPE", f"FASTMATH = {fastmath!r}", f"PARALLEL = {parallel!r}",
+                f"N_PARAMS = {n}", f"CHUNKS = {CHUNKS}", *HELPERS_SOURCE.splitlines(), "", ""]
+
+    # Range functions return the loss sum and add gradient sums into the caller's buffer.
+    w.accumulating_function("_loss_range", programs.sample_value, [], data, value=True)
+    w.accumulating_function("_loss_grad_range", programs.sample, _grad_sums(n), data, value=True)
+    if programs.sample_hessian is not None:
+        w.accumulating_function("_hessian_range", programs.sample_hessian, _hessian_sums(n), data)
+    if programs.regularizer is not None:
+        w.accumulating_function("_regularizer", programs.regularizer, _grad_sums(n), False, value=True)
+        # Value only: LLVM drops the unused gradient statements.
+        w.accumulating_function("_regularizer_value", programs.regularizer, [], False, value=True)
+    if programs.regularizer_hessian is not None:
+        w.accumulating_function("_regularizer_hessian", programs.regularizer_hessian, _hessian_sums(n), False)
+    if programs.outputs is not None:
+        _predict_function(w, programs.outputs)
+    w.lines += (_DATA_KERNELS if data else _DATA_FREE_KERNELS).splitlines()
+    if programs.regularizer is None:
+        w.lines = [line.replace("_regularizer(theta, out)", "0.0").replace("_regularizer_value(theta)", "0.0")
+                   for line in w.lines]
+    if programs.sample_hessian is None:
+        w.lines = w.lines[: w.lines.index("# hessian")]
+    elif programs.regularizer_hessian is None:
+        w.lines = [line.replace("_regularizer_hessian(theta, out)", "pass") for line in w.lines]
+    return "\n".join(w.lines).rstrip() + "\n"
+
+
+def _predict_function(w: _Writer, program: Program) -> None:
+    w.decorator()
+    w.emit("def predict_range(theta, X, start, stop, out):")
+    w.unpack_params(1)
+    w.emit("for i in range(start, stop):", 1)
+    w.unpack_sample(2, targets=False)
+    w.body(program, 2)
+    for k, output in enumerate(program.outputs):
+        w.emit(f"out[i, {k}] = {w.printer.doprint(output.expr)}", 2)
+    w.emit()
+    w.emit()
+
+
+_DATA_KERNELS = '''
+@numba.njit(cache=True, fastmath=FASTMATH, nogil=True, parallel=PARALLEL)
+def loss_and_grad(theta, X, T, out):
+    \"\"\"Mean loss over the rows of X, T plus the regulariser; the gradient goes into out.\"\"\"
+    n = X.shape[0]
+    out[:] = 0.0
+    if PARALLEL:
+        chunks = min(n, CHUNKS)
+        parts = np.zeros((chunks, N_PARAMS), dtype=DTYPE)
+        sums = np.zeros(chunks, dtype=DTYPE)
+        for c in numba.prange(chunks):
+            sums[c] = _loss_grad_range(theta, X, T, c * n // chunks, (c + 1) * n // chunks, parts[c])
+        total = F(0.0)
+        for c in range(chunks):
+            total += sums[c]
+            out += parts[c]
+    else:
+        total = _loss_grad_range(theta, X, T, 0, n, out)
+    out /= n
+    return total / n + _regularizer(theta, out)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, nogil=True, parallel=PARALLEL)
+def loss(theta, X, T):
+    n = X.shape[0]
+    if PARALLEL:
+        chunks = min(n, CHUNKS)
+        sums = np.zeros(chunks, dtype=DTYPE)
+        for c in numba.prange(chunks):
+            sums[c] = _loss_range(theta, X, T, c * n // chunks, (c + 1) * n // chunks)
+        total = F(0.0)
+        for c in range(chunks):
+            total += sums[c]
+    else:
+        total = _loss_range(theta, X, T, 0, n)
+    return total / n + _regularizer_value(theta)
+
+
+# hessian
+@numba.njit(cache=True, fastmath=FASTMATH, nogil=True)
+def hessian(theta, X, T, out):
+    n = X.shape[0]
+    out[:, :] = 0.0
+    _hessian_range(theta, X, T, 0, n, out)
+    out /= n
+    _regularizer_hessian(theta, out)
+    for i in range(N_PARAMS):
+        for j in range(i):
+            out[i, j] = out[j, i]
+    return out
+'''
+
+_DATA_FREE_KERNELS = '''
+@numba.njit(cache=True, fastmath=FASTMATH, nogil=True)
+def loss_and_grad(theta, out):
+    \"\"\"The objective at theta; its gradient goes into out.\"\"\"
+    out[:] = 0.0
+    return _loss_grad_range(theta, out)
+
+
+@numba.njit(cache=True, fastmath=FASTMATH, nogil=True)
+def loss(theta):
+    return _loss_range(theta)
+
+
+# hessian
+@numba.njit(cache=True, fastmath=FASTMATH, nogil=True)
+def hessian(theta, out):
+    out[:, :] = 0.0
+    _hessian_range(theta, out)
+    for i in range(N_PARAMS):
+        for j in range(i):
+            out[i, j] = out[j, i]
+    return out
+'''

@@ -1,0 +1,160 @@
+"""Printing program expressions as numba-nopython-compatible Python.
+
+A :class:`sympy.printing.pycode.PythonCodePrinter` subclass: dispatch on the
+expression's class, functions from one table, and every symbol printed
+through an explicit name map. A symbol missing from the map is an error, so a
+user's symbol name (which may be any string, e.g. ``__import__("os")``) can
+never reach the generated source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+from sympy.printing.pycode import PythonCodePrinter
+
+from ..declare.functions import relu, sigmoid, softplus
+from ..errors import UnsupportedOperationError
+
+__all__ = ["NumbaPrinter", "FUNCTION_TEMPLATES", "HELPERS_SOURCE"]
+
+#: Function class -> template over the printed arguments ``{0}``, ``{1}``.
+FUNCTION_TEMPLATES: dict[type, str] = {
+    sp.exp: "math.exp({0})",
+    sp.log: "math.log({0})",
+    sp.sin: "math.sin({0})",
+    sp.cos: "math.cos({0})",
+    sp.tan: "math.tan({0})",
+    sp.tanh: "math.tanh({0})",
+    sp.sinh: "math.sinh({0})",
+    sp.cosh: "math.cosh({0})",
+    sp.asin: "math.asin({0})",
+    sp.acos: "math.acos({0})",
+    sp.atan: "math.atan({0})",
+    sp.erf: "math.erf({0})",
+    sp.Abs: "abs({0})",
+    sp.sign: "_sign({0})",
+    sigmoid: "_sigmoid({0})",
+    softplus: "_softplus({0})",
+    relu: "max({0}, 0.0)",
+    sp.Max: "max({0}, {1})",
+    sp.Min: "min({0}, {1})",
+}
+
+#: Numerically stable helpers the templates call; compiled inline.
+HELPERS_SOURCE = '''
+@numba.njit(inline="always", cache=True)
+def _sigmoid(x):
+    # Never exponentiates a large positive number.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@numba.njit(inline="always", cache=True)
+def _softplus(x):
+    # log(1 + exp(x)) without overflow for large x or cancellation for small.
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+@numba.njit(inline="always", cache=True)
+def _sign(x):
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+@numba.njit(inline="always", cache=True)
+def _heaviside(x, at_zero):
+    return 1.0 if x > 0.0 else (at_zero if x == 0.0 else 0.0)
+'''
+
+
+class NumbaPrinter(PythonCodePrinter):
+    """Prints one expression; ``names`` maps every symbol to an identifier."""
+
+    printmethod = "_numbacode"
+
+    def __init__(self, names: Mapping[sp.Symbol, str], literal: str = "{0}"):
+        super().__init__({"fully_qualified_modules": False, "standard": "python3"})
+        self._names = names
+        self._literal = literal  # e.g. "F({0})" to keep float32 arithmetic in float32
+
+    def _print_Symbol(self, expr):
+        try:
+            return self._names[expr]
+        except KeyError:
+            raise UnsupportedOperationError(f"no name assigned to symbol {expr!r} in generated code") from None
+
+    _print_Dummy = _print_Symbol
+
+    def _float(self, value) -> str:
+        return self._literal.format(repr(float(value)))
+
+    def _print_Float(self, expr):
+        return self._float(expr)
+
+    def _print_Rational(self, expr):
+        return self._float(expr)
+
+    def _print_Integer(self, expr):
+        return self._float(expr)
+
+    def _print_NumberSymbol(self, expr):
+        return self._float(expr)
+
+    _print_Pi = _print_Exp1 = _print_NumberSymbol
+
+    def _print_Pow(self, expr, rational=False):
+        base, exponent = expr.args
+        b = self.parenthesize(base, sp.printing.precedence.PRECEDENCE["Pow"])
+        if exponent == sp.S.Half:
+            return f"math.sqrt({self._print(base)})"
+        if exponent == -sp.S.Half:
+            return f"(1.0 / math.sqrt({self._print(base)}))"
+        if exponent.is_Integer and 1 <= exponent <= 4:
+            return "(" + "*".join([b] * int(exponent)) + ")"
+        if exponent.is_Integer and -4 <= exponent <= -1:
+            return "(1.0 / (" + "*".join([b] * int(-exponent)) + "))"
+        e = self.parenthesize(exponent, sp.printing.precedence.PRECEDENCE["Pow"])
+        return f"{b}**{e}"
+
+    def _print_log(self, expr):
+        (arg,) = expr.args
+        if arg.is_Add and sp.S.One in arg.args:  # log(1 + u) loses u when u is tiny
+            return f"math.log1p({self._print(arg - 1)})"
+        return f"math.log({self._print(arg)})"
+
+    def _print_Heaviside(self, expr):
+        at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
+        return f"_heaviside({self._print(expr.args[0])}, {self._print(at_zero)})"
+
+    def _print_Piecewise(self, expr):
+        # Nested conditional expressions: numba compiles them to branches.
+        *pairs, (last_value, last_condition) = expr.args
+        text = self._print(last_value)
+        if last_condition is not sp.true:
+            text = f"({text} if {self._print(last_condition)} else math.nan)"
+        for value, condition in reversed(pairs):
+            text = f"({self._print(value)} if {self._print(condition)} else {text})"
+        return text
+
+    def _print_Function(self, expr):
+        template = FUNCTION_TEMPLATES.get(type(expr))
+        if template is None:
+            raise UnsupportedOperationError(f"no numba print rule for {type(expr).__name__} in {expr}")
+        return template.format(*(self._print(a) for a in expr.args))
+
+    def _print_BooleanTrue(self, expr):
+        return "True"
+
+    def _print_BooleanFalse(self, expr):
+        return "False"
+
+    def emptyPrinter(self, expr):  # noqa: N802 - SymPy's hook name
+        raise UnsupportedOperationError(f"no numba print rule for {type(expr).__name__}: {expr}")
+
+
+for _cls in FUNCTION_TEMPLATES:
+    if _cls not in (sp.log,):
+        setattr(NumbaPrinter, f"_print_{_cls.__name__}", NumbaPrinter._print_Function)

@@ -1,0 +1,1 @@
+"""Compile and cache: generated modules on disk, compiled by numba."""
