@@ -8,14 +8,13 @@ straight-line program and plain SymPy derivatives.
 from __future__ import annotations
 
 from . import errors
+from ._version import __version__  # noqa: E402
 from .api import grad, graph, hessian, jacobian, program
 from .declare import losses
 from .declare.functions import expand_activations, relu, sigmoid, softplus
 from .inspect.explain import Explanation, explain
 from .model import Model
 from .program.program import Program
-
-from ._version import __version__  # noqa: E402
 
 __all__ = [
     "Explanation",

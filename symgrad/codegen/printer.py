@@ -84,7 +84,8 @@ class NumbaPrinter(PythonCodePrinter):
         try:
             return self._names[expr]
         except KeyError:
-            raise UnsupportedOperationError(f"no name assigned to symbol {expr!r} in generated code") from None
+            message = f"no name assigned to symbol {expr!r} in generated code"
+            raise UnsupportedOperationError(message) from None
 
     _print_Dummy = _print_Symbol
 
