@@ -19,9 +19,10 @@ import sympy as sp
 
 from .codegen.kernels import KernelPrograms
 from .codegen.stable import stabilize
-from .compile.compiled import CompiledModel
+from .compile.compiled import CompiledModel, KernelLayout
 from .declare.validate import as_symbol_list, check_outputs, check_roles, check_scalar
 from .errors import DeclarationError
+from .graph.fingerprint import fingerprint
 from .graph.lower import leaf_symbols, to_graph
 from .inspect.explain import Explanation, explain
 from .program.build import build_program
@@ -136,13 +137,24 @@ class Model:
         mathematically equal to it (``log(sigmoid(z))`` as ``-softplus(-z)``, ...).
         """
         hessian = self.n_params <= 20 if hessian is None else bool(hessian)
-        key = (dtype, bool(parallel), bool(fastmath), hessian, str(cache_dir))
-        if key not in self._compiled:
-            self._compiled[key] = CompiledModel(
-                self.kernel_programs(hessian), dtype=dtype, parallel=parallel, fastmath=fastmath,
-                cache_dir=cache_dir, description=repr(self),
+        options = (dtype, bool(parallel), bool(fastmath), hessian, str(cache_dir))
+        if options not in self._compiled:
+            layout = KernelLayout(self.params, self.inputs, self.targets, len(self.outputs), hessian)
+            self._compiled[options] = CompiledModel(
+                layout, lambda: self.kernel_programs(hessian), key=self.fingerprint(),
+                dtype=dtype, parallel=parallel, fastmath=fastmath, cache_dir=cache_dir,
+                description=repr(self),
             )
-        return self._compiled[key]
+        return self._compiled[options]
+
+    def fingerprint(self) -> str:
+        """A hash of everything the kernels are generated from (graph, roles, orders)."""
+        parts = [self.graph, to_graph(self.regularizer)]
+        if self.outputs:
+            parts.append(to_graph(list(self.outputs)))
+        order = "|".join(f"{role}:{','.join(map(str, symbols))}" for role, symbols in
+                         (("params", self.params), ("inputs", self.inputs), ("targets", self.targets)))
+        return f"{fingerprint(*parts)}|{order}"
 
     def kernel_programs(self, hessian: bool = False) -> KernelPrograms:
         """The programs compiled kernels are printed from (stabilised loss)."""
@@ -191,13 +203,17 @@ class Model:
 
     def __repr__(self) -> str:
         def names(symbols):
+            if len(symbols) > 8:
+                return f"[{', '.join(map(str, symbols[:3]))}, … {len(symbols)} symbols]"
             return "[" + ", ".join(map(str, symbols)) + "]"
 
         def short(expr, width):
             text = sp.sstr(expr)
             return text if len(text) <= width else text[: width - 1] + "…"
 
-        parts = [f"loss={short(self.loss, 60)}", f"params={names(self.params)}"]
+        # Printing a large loss costs more than the first 60 characters tell.
+        loss = short(self.loss, 60) if len(self.graph) <= 200 else f"<{len(self.graph)}-node graph>"
+        parts = [f"loss={loss}", f"params={names(self.params)}"]
         if self.inputs:
             parts.append(f"inputs={names(self.inputs)}")
         if self.targets:

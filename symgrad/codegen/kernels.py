@@ -10,6 +10,7 @@ in chunk order, so the result does not depend on how threads are scheduled.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import sympy as sp
@@ -91,40 +92,82 @@ class _Writer:
             self.emit(f"{self.printer.doprint(target)} = {self.printer.doprint(expr)}", depth)
 
     def accumulating_function(self, name, program, sums, data: bool, value: bool = False) -> None:
-        """Sum outputs over samples: ``sums`` are (key, accumulator, destination)
-        triples added to ``out``; with ``value``, the loss sum is returned."""
+        """Sum outputs over samples into ``out`` (``sums``: (output key, index into
+        ``out``) pairs); with ``value``, the loss sum is returned.
+
+        Each sample's results are plain stores into ``row``, added to ``out``
+        by one loop: hundreds of loop-carried scalar accumulators would make
+        numba's SSA repair quadratic, and hundreds of read-modify-writes of
+        ``out`` inside the loop cost LLVM more time than the extra loop.
+        """
+        into = "row" if data else "out"
+        operator = "=" if data else "+="
+        items = [_Item(t, e, f"{self.printer.doprint(t)} = {{}}") for t, e in program.statements]
+        if value:
+            items.append(_Item(None, program["value", 0], "acc += {}"))
+        items += [_Item(None, program[key], f"{into}[{index}] {operator} {{}}")
+                  for key, index in sums if program[key] != 0]
+        items = _inline_single_use(items, program)
         self.decorator()
         args = "theta, X, T, start, stop" if data else "theta"
         self.emit(f"def {name}({args}{', out' if sums else ''}):")
         self.unpack_params(1)
-        used = [(key, acc, dest) for key, acc, dest in sums if program[key] != 0]
         if value:
-            used.insert(0, (("value", 0), "acc_loss", None))
-        for _, acc, _ in used:
-            self.emit(f"{acc} = {self.zero}", 1)
+            self.emit(f"acc = {self.zero}", 1)
         depth = 1
         if data:
+            if sums:
+                self.emit("row = np.zeros(out.shape, dtype=DTYPE)", 1)
             self.emit("for i in range(start, stop):", 1)
             depth = 2
             self.unpack_sample(depth)
-        self.body(program, depth)
-        for key, acc, _ in used:
-            self.emit(f"{acc} += {self.printer.doprint(program[key])}", depth)
-        for _, acc, dest in used:
-            if dest is not None:
-                self.emit(f"{dest} += {acc}", 1)
+        for item in items:
+            self.emit(item.text(self.printer), depth)
+        if data and sums:
+            self.emit("out += row", depth)
         if value:
-            self.emit("return acc_loss", 1)
+            self.emit("return acc", 1)
         self.emit()
         self.emit()
+
+
+def _inline_single_use(items: list, program: Program) -> list:
+    # numba's compile time grows with the number of variables; a temporary
+    # read exactly once costs nothing to fold into its reader.
+    temporaries = set(program.temporaries)
+    uses: Counter = Counter()
+    for item in items:
+        uses.update(a for a in sp.preorder_traversal(item.expr) if a in temporaries)
+    folded: dict[sp.Symbol, sp.Expr] = {}
+    kept = []
+    for item in items[: len(program.statements)]:
+        expr = item.expr.xreplace(folded)
+        if uses[item.target] == 1:
+            folded[item.target] = expr
+        else:
+            kept.append(_Item(item.target, expr, item.template))
+    kept += [_Item(i.target, i.expr.xreplace(folded), i.template) for i in items[len(program.statements):]]
+    return kept
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One line of a per-sample body: an assignment or an accumulation."""
+
+    target: sp.Symbol | None
+    expr: sp.Expr
+    template: str
+
+    def text(self, printer: NumbaPrinter) -> str:
+        return self.template.format(printer.doprint(self.expr))
 
 
 def _grad_sums(n: int):
-    return [(("grad", 0, k), f"acc_g{k}", f"out[{k}]") for k in range(n)]
+    return [(("grad", 0, k), f"{k}") for k in range(n)]
 
 
 def _hessian_sums(n: int):
-    return [(("hess", 0, i, j), f"acc_h{i}_{j}", f"out[{i}, {j}]") for i in range(n) for j in range(i, n)]
+    return [(("hess", 0, i, j), f"{i}, {j}") for i in range(n) for j in range(i, n)]
 
 
 def generate_source(

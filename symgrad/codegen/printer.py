@@ -42,9 +42,11 @@ FUNCTION_TEMPLATES: dict[type, str] = {
     sp.Min: "min({0}, {1})",
 }
 
-#: Numerically stable helpers the templates call; compiled inline.
+#: Numerically stable helpers the templates call. Not inlined at the numba IR
+#: level: their branches would multiply the blocks numba's SSA pass walks; LLVM
+#: inlines them anyway.
 HELPERS_SOURCE = '''
-@numba.njit(inline="always", cache=True)
+@numba.njit(cache=True)
 def _sigmoid(x):
     # Never exponentiates a large positive number.
     if x >= 0.0:
@@ -53,18 +55,18 @@ def _sigmoid(x):
     return e / (1.0 + e)
 
 
-@numba.njit(inline="always", cache=True)
+@numba.njit(cache=True)
 def _softplus(x):
     # log(1 + exp(x)) without overflow for large x or cancellation for small.
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-@numba.njit(inline="always", cache=True)
+@numba.njit(cache=True)
 def _sign(x):
     return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
 
 
-@numba.njit(inline="always", cache=True)
+@numba.njit(cache=True)
 def _heaviside(x, at_zero):
     return 1.0 if x > 0.0 else (at_zero if x == 0.0 else 0.0)
 '''

@@ -23,7 +23,7 @@ import numpy as np
 
 from .._version import __version__
 
-__all__ = ["cache_directory", "module_key", "store_module", "load_module", "ENV_VAR"]
+__all__ = ["cache_directory", "module_key", "store_module", "load_module", "lookup", "remember", "ENV_VAR"]
 
 #: Environment variable naming the cache directory.
 ENV_VAR = "SYMGRAD_CACHE_DIR"
@@ -40,10 +40,25 @@ def cache_directory(explicit: str | os.PathLike | None = None) -> Path:
     return Path(base) / "symgrad"
 
 
-def module_key(source: str) -> str:
-    """Content hash of a module and of everything that shapes its machine code."""
-    versions = f"python {sys.version}|symgrad {__version__}|numba {numba.__version__}|numpy {np.__version__}"
-    return hashlib.sha256(f"{versions}\n{source}".encode()).hexdigest()[:24]
+_VERSIONS = f"python {sys.version}|symgrad {__version__}|numba {numba.__version__}|numpy {np.__version__}"
+
+
+def module_key(text: str) -> str:
+    """Content hash of ``text`` and of everything that shapes its machine code."""
+    return hashlib.sha256(f"{_VERSIONS}\n{text}".encode()).hexdigest()[:24]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def store_module(source: str, directory: Path) -> tuple[Path, bool]:
@@ -52,17 +67,24 @@ def store_module(source: str, directory: Path) -> tuple[Path, bool]:
     path = directory / f"symgrad_{module_key(source)}.py"
     if path.exists() and path.read_text() == source:
         return path, False
-    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".py", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(source)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    _write_atomically(path, source)
     return path, True
+
+
+def lookup(model_key: str, directory: Path) -> Path | None:
+    """The module stored for a model fingerprint, if any (skips regenerating it)."""
+    entry = directory / "index" / module_key(model_key)
+    if not entry.exists():
+        return None
+    path = directory / entry.read_text().strip()
+    return path if path.exists() else None
+
+
+def remember(model_key: str, module: Path, directory: Path) -> None:
+    """Record which module a model fingerprint produced."""
+    entry = directory / "index" / module_key(model_key)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomically(entry, module.name)
 
 
 def load_module(path: Path) -> ModuleType:
