@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import errors
 from ._version import __version__  # noqa: E402
-from .api import grad, graph, hessian, jacobian, program
+from .api import emit, grad, graph, hessian, jacobian, program
 from .declare import losses
 from .declare.functions import expand_activations, relu, sigmoid, softplus
 from .inspect.explain import Explanation, explain
@@ -20,6 +20,7 @@ __all__ = [
     "Explanation",
     "Model",
     "Program",
+    "emit",
     "errors",
     "expand_activations",
     "explain",

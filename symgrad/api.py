@@ -8,17 +8,19 @@ simplified, LaTeX'd and substituted into like any SymPy expression.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import sympy as sp
 
+from .codegen.emit import emit_source
 from .errors import DeclarationError
 from .graph.lower import to_graph
 from .program.build import build_program
 from .program.program import Program
 
-__all__ = ["graph", "grad", "jacobian", "hessian", "program"]
+__all__ = ["graph", "grad", "jacobian", "hessian", "program", "emit"]
 
 Point = Mapping[sp.Symbol, object]
 
@@ -131,3 +133,28 @@ def hessian(expr: sp.Basic, wrt, at: Point | None = None):
         return _at(prog, at, keys).reshape(n, n)
     expanded = prog.expanded()
     return sp.Matrix(n, n, [expanded[k] for k in keys])
+
+
+def emit(model, path, *, optimizer: str = "adam", epochs: int = 100, batch_size: int | None = None,
+         seed: int = 0, dtype: str = "float64", **settings) -> Path:
+    """Write a standalone training module for ``model`` (numpy and numba only).
+
+    The module holds the compiled kernels' source, the parameter layout and a
+    training loop; run it as ``python train_model.py data.npz`` or import it.
+
+    Args:
+        model: a :class:`symgrad.Model` with inputs or targets.
+        path: the ``.py`` file to write.
+        optimizer: ``"adam"`` (torch defaults: lr 1e-3, betas 0.9/0.999, eps 1e-8)
+            or ``"gd"`` (lr 0.1); override with ``lr=``, ``beta1=``, ...
+        epochs, batch_size, seed: the defaults of the emitted ``train``;
+            ``batch_size=None`` is full-batch gradient descent.
+    """
+    if not (model.inputs or model.targets):
+        raise DeclarationError("emit writes a training script over data: the model needs inputs or targets")
+    path = Path(path)
+    source = emit_source(model.kernel_programs(), filename=path.name, description=repr(model),
+                         optimizer=optimizer, epochs=epochs, batch_size=batch_size, seed=seed,
+                         dtype=dtype, **settings)
+    path.write_text(source)
+    return path

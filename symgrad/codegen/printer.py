@@ -17,7 +17,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from ..declare.functions import relu, sigmoid, softplus
 from ..errors import UnsupportedOperationError
 
-__all__ = ["NumbaPrinter", "FUNCTION_TEMPLATES", "HELPERS_SOURCE"]
+__all__ = ["NumbaPrinter", "FUNCTION_TEMPLATES", "HELPERS_SOURCE", "docstring_safe"]
 
 #: Function class -> template over the printed arguments ``{0}``, ``{1}``.
 FUNCTION_TEMPLATES: dict[type, str] = {
@@ -161,3 +161,9 @@ class NumbaPrinter(PythonCodePrinter):
 for _cls in FUNCTION_TEMPLATES:
     if _cls not in (sp.log,):
         setattr(NumbaPrinter, f"_print_{_cls.__name__}", NumbaPrinter._print_Function)
+
+
+def docstring_safe(text: str) -> str:
+    """``text`` fit for a generated docstring: no quote, backslash or line break
+    from a user's symbol name can end the docstring early."""
+    return "".join(c if c.isprintable() and c not in "\"\\" else "?" for c in text)
