@@ -164,9 +164,12 @@ class Model:
         sample = stabilize(self.loss if data else self.objective)
         penalty = self.regularizer if data and self.regularizer != 0 else None
 
-        def build(expr, order, inputs=ordered):
-            return build_program(expr, self.params if order else [], order=order, inputs=inputs)
+        def build(expr, order, inputs=ordered, direction=None):
+            wrt = self.params if order or direction else []
+            return build_program(expr, wrt, order=order, inputs=inputs, direction=direction)
 
+        # Hessian-vector products read the direction v through these symbols.
+        direction = tuple(sp.Dummy(f"v{k}") for k in range(self.n_params))
         return KernelPrograms(
             params=self.params, inputs=self.inputs, targets=self.targets,
             sample=build(sample, 1), sample_value=build(sample, 0),
@@ -175,6 +178,10 @@ class Model:
             regularizer_hessian=build(penalty, 2, self.params) if hessian and penalty is not None else None,
             outputs=build_program(list(self.outputs), [], order=0, inputs=self.params + self.inputs)
             if self.outputs else None,
+            direction=direction,
+            sample_hvp=build(sample, 1, ordered + direction, direction),
+            regularizer_hvp=None if penalty is None
+            else build(penalty, 1, self.params + direction, direction),
         )
 
     def explain(

@@ -44,6 +44,9 @@ class KernelPrograms:
     sample_hessian: Program | None = None
     regularizer_hessian: Program | None = None
     outputs: Program | None = None
+    direction: tuple[sp.Symbol, ...] = ()
+    sample_hvp: Program | None = None
+    regularizer_hvp: Program | None = None
 
     @property
     def has_data(self) -> bool:
@@ -54,8 +57,10 @@ def _symbol_names(programs: KernelPrograms) -> dict[sp.Symbol, str]:
     names = {p: f"p{k}" for k, p in enumerate(programs.params)}
     names.update({s: f"x{k}" for k, s in enumerate(programs.inputs)})
     names.update({s: f"t{k}" for k, s in enumerate(programs.targets)})
+    names.update({s: f"q{k}" for k, s in enumerate(programs.direction)})
     for prog in (programs.sample, programs.sample_value, programs.regularizer, programs.sample_hessian,
-                 programs.regularizer_hessian, programs.outputs):
+                 programs.regularizer_hessian, programs.outputs, programs.sample_hvp,
+                 programs.regularizer_hvp):
         if prog is not None:
             # Temporaries are symgrad's own names (v12, d3, c4); the prefix keeps
             # them apart from the p/x/t names above.
@@ -77,9 +82,11 @@ class _Writer:
         flag = "PARALLEL" if parallel else "False"
         self.emit(f"@numba.njit(cache=True, fastmath=FASTMATH, nogil=True, parallel={flag})")
 
-    def unpack_params(self, depth: int) -> None:
+    def unpack_params(self, depth: int, direction: bool = False) -> None:
         for k in range(len(self.programs.params)):
             self.emit(f"p{k} = theta[{k}]", depth)
+        for k in range(len(self.programs.direction) if direction else 0):
+            self.emit(f"q{k} = v[{k}]", depth)
 
     def unpack_sample(self, depth: int, targets: bool = True) -> None:
         for k in range(len(self.programs.inputs)):
@@ -91,7 +98,8 @@ class _Writer:
         for target, expr in program.statements:
             self.emit(f"{self.printer.doprint(target)} = {self.printer.doprint(expr)}", depth)
 
-    def accumulating_function(self, name, program, sums, data: bool, value: bool = False) -> None:
+    def accumulating_function(self, name, program, sums, data: bool, value: bool = False,
+                              direction: bool = False) -> None:
         """Sum outputs over samples into ``out`` (``sums``: (output key, index into
         ``out``) pairs); with ``value``, the loss sum is returned.
 
@@ -109,9 +117,9 @@ class _Writer:
                   for key, index in sums if program[key] != 0]
         items = _inline_single_use(items, program)
         self.decorator()
-        args = "theta, X, T, start, stop" if data else "theta"
+        args = ("theta, v" if direction else "theta") + (", X, T, start, stop" if data else "")
         self.emit(f"def {name}({args}{', out' if sums else ''}):")
-        self.unpack_params(1)
+        self.unpack_params(1, direction)
         if value:
             self.emit(f"acc = {self.zero}", 1)
         depth = 1
@@ -166,6 +174,10 @@ def _grad_sums(n: int):
     return [(("grad", 0, k), f"{k}") for k in range(n)]
 
 
+def _hvp_sums(n: int):
+    return [(("hvp", 0, k), f"{k}") for k in range(n)]
+
+
 def _hessian_sums(n: int):
     return [(("hess", 0, i, j), f"{i}, {j}") for i in range(n) for j in range(i, n)]
 
@@ -199,14 +211,24 @@ def generate_source(
         w.accumulating_function("_regularizer_value", programs.regularizer, [], False, value=True)
     if programs.regularizer_hessian is not None:
         w.accumulating_function("_regularizer_hessian", programs.regularizer_hessian, _hessian_sums(n), False)
+    if programs.sample_hvp is not None:
+        w.accumulating_function("_hvp_range", programs.sample_hvp, _hvp_sums(n), data, direction=True)
+    if programs.regularizer_hvp is not None:
+        w.accumulating_function("_regularizer_hvp", programs.regularizer_hvp, _hvp_sums(n), False,
+                                direction=True)
     if programs.outputs is not None:
         _predict_function(w, programs.outputs)
     w.lines += (_DATA_KERNELS if data else _DATA_FREE_KERNELS).splitlines()
+    if programs.sample_hvp is not None:
+        w.lines += (_DATA_HVP if data else _DATA_FREE_HVP).splitlines()
+        if programs.regularizer_hvp is None:
+            w.lines = [line.replace("_regularizer_hvp(theta, v, out)", "pass") for line in w.lines]
     if programs.regularizer is None:
         w.lines = [line.replace("_regularizer(theta, out)", "0.0").replace("_regularizer_value(theta)", "0.0")
                    for line in w.lines]
     if programs.sample_hessian is None:
-        w.lines = w.lines[: w.lines.index("# hessian")]
+        start = w.lines.index("# hessian")
+        w.lines = w.lines[:start] + w.lines[w.lines.index("# end hessian", start):]
     elif programs.regularizer_hessian is None:
         w.lines = [line.replace("_regularizer_hessian(theta, out)", "pass") for line in w.lines]
     return "\n".join(w.lines).rstrip() + "\n"
@@ -275,6 +297,7 @@ def hessian(theta, X, T, out):
         for j in range(i):
             out[i, j] = out[j, i]
     return out
+# end hessian
 '''
 
 _DATA_FREE_KERNELS = '''
@@ -298,5 +321,27 @@ def hessian(theta, out):
     for i in range(N_PARAMS):
         for j in range(i):
             out[i, j] = out[j, i]
+    return out
+# end hessian
+'''
+
+_DATA_HVP = '''
+@numba.njit(cache=True, fastmath=FASTMATH, nogil=True)
+def hvp(theta, v, X, T, out):
+    """The Hessian of the objective times v, without forming the Hessian."""
+    n = X.shape[0]
+    out[:] = 0.0
+    _hvp_range(theta, v, X, T, 0, n, out)
+    out /= n
+    _regularizer_hvp(theta, v, out)
+    return out
+'''
+
+_DATA_FREE_HVP = '''
+@numba.njit(cache=True, fastmath=FASTMATH, nogil=True)
+def hvp(theta, v, out):
+    """The Hessian of the objective times v, without forming the Hessian."""
+    out[:] = 0.0
+    _hvp_range(theta, v, out)
     return out
 '''

@@ -11,7 +11,7 @@ from numba import types
 
 from ..codegen.kernels import KernelPrograms, generate_source
 from ..codegen.printer import docstring_safe
-from ..errors import DeclarationError
+from ..errors import DeclarationError, EvaluationError
 from .cache import cache_directory, load_module, lookup, remember, store_module
 from .validate import check_data, check_out, check_theta
 
@@ -96,7 +96,7 @@ class CompiledModel:
     def cache_stats(self) -> dict[str, dict[str, int]]:
         """numba cache hits and misses per kernel in this process."""
         stats = {}
-        for name in ("loss_and_grad", "loss", "hessian", "predict_range"):
+        for name in ("loss_and_grad", "loss", "hessian", "hvp", "predict_range"):
             kernel = getattr(self._module, name, None)
             if kernel is not None:
                 s = kernel.stats
@@ -151,6 +151,17 @@ class CompiledModel:
         shape = (self.n_params, self.n_params)
         out = np.empty(shape, self.dtype) if out is None else check_out(out, shape, self.dtype)
         return kernel(*args, out)
+
+    def hvp(self, theta, v, X=None, T=None, out=None) -> np.ndarray:
+        """The Hessian of the objective times ``v``, in time linear in the model
+        (one more reverse sweep; the Hessian is never formed). For Newton-CG."""
+        args = self._arguments(theta, X, T)
+        v = check_out(v, (self.n_params,), self.dtype, name="v")
+        if not np.all(np.isfinite(v)):
+            raise EvaluationError("v has non-finite entries; the direction must be finite")
+        out = np.empty(self.n_params, self.dtype) if out is None else check_out(out, (self.n_params,),
+                                                                                 self.dtype)
+        return self._module.hvp(args[0], v, *args[1:], out)
 
     def predict(self, theta, X, out=None) -> np.ndarray:
         """The model's declared outputs per sample: shape ``(n,)`` for one output, else ``(n, k)``."""

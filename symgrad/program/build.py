@@ -93,6 +93,7 @@ def build_program(
     inputs: Sequence[sp.Symbol] | None = None,
     cse: bool = True,
     graph: nx.DiGraph | None = None,
+    direction: Sequence[sp.Symbol] | None = None,
 ) -> Program:
     """The straight-line program computing ``exprs`` and their derivatives.
 
@@ -105,6 +106,8 @@ def build_program(
         inputs: the program's input order (default: free symbols by name).
         cse: share common subexpressions across all outputs.
         graph: the graph of ``exprs`` with ``roles``, if already lowered.
+        direction: symbols ``v`` (one per ``wrt``); adds the Hessian-vector
+            products ``("hvp", k, i)`` = (H v)[i] at the cost of one more sweep.
     """
     exprs = [exprs] if isinstance(exprs, sp.Basic) or not isinstance(exprs, Sequence) else list(exprs)
     wrt = _check_wrt(wrt)
@@ -113,7 +116,7 @@ def build_program(
     if graph is None:
         graph = to_graph(exprs, roles)
     free = set(leaf_symbols(graph))
-    namer = TemporaryNamer(str(s) for s in free | set(wrt))
+    namer = TemporaryNamer(str(s) for s in free | set(wrt) | set(direction or ()))
     statements, values = forward_pass(graph, namer)
     outputs = graph.graph["outputs"]
     value_exprs = [values[o] for o in outputs]
@@ -126,6 +129,14 @@ def build_program(
         statements, value_exprs, gradients, hessians = _second_order(
             statements, value_exprs, gradients, wrt, roles, namer
         )
+    products: list[list[sp.Expr]] = []
+    if direction is not None:
+        if order != 1 or len(direction) != len(wrt):
+            raise DeclarationError("direction needs order=1 and one symbol per wrt symbol")
+        statements, value_exprs, gradients, products = _hessian_vector(
+            statements, value_exprs, gradients, wrt, tuple(direction), roles, namer
+        )
+        free |= set(direction)
 
     labels = _names(len(exprs), names)
     result: list[Output] = []
@@ -133,6 +144,8 @@ def build_program(
         result.append(Output(("value", k), label, value_exprs[k]))
         if gradients:
             result += [Output(("grad", k, i), f"∂{label}/∂{s}", gradients[k][i]) for i, s in enumerate(wrt)]
+        if products:
+            result += [Output(("hvp", k, i), f"(H{label}·v)[{s}]", products[k][i]) for i, s in enumerate(wrt)]
         if hessians:
             result += [
                 Output(("hess", k, i, j), f"∂²{label}/∂{si}∂{sj}", hessians[k][i][j])
@@ -167,6 +180,28 @@ def _second_order(statements, value_exprs, gradients, wrt, roles, namer):
                 rows[i][j] = rows[j][i] = entry
         hessians.append(rows)
     return forward + sweep_statements, new_values, new_gradients, hessians
+
+
+def _hessian_vector(statements, value_exprs, gradients, wrt, direction, roles, namer):
+    # H v is the gradient of the scalar Σ_i g_i v_i: one more reverse sweep
+    # over the gradient program, instead of one sweep per Hessian row.
+    flat = [g for row in gradients for g in row]
+    n_values, n = len(value_exprs), len(wrt)
+    contractions = [sp.Add(*(g * v for g, v in zip(row, direction, strict=True))) for row in gradients]
+    graph = to_graph(value_exprs + flat + contractions, roles, definitions=dict(statements))
+    forward, values = forward_pass(graph, namer)
+    outs = [values[o] for o in graph.graph["outputs"]]
+    new_flat = outs[n_values:n_values + n_values * n]
+    sweeps: list[Statement] = []
+    products = []
+    for k in range(n_values):
+        output = graph.graph["outputs"][n_values + n_values * n + k]
+        tag = (k,) if n_values > 1 else ()
+        sweep = reverse_sweep(graph, output, wrt, values, lambda node, tag=tag: namer("u", *tag, node))
+        sweeps += sweep.statements
+        products.append(sweep.gradient)
+    new_gradients = [new_flat[k * n:(k + 1) * n] for k in range(n_values)]
+    return forward + sweeps, outs[:n_values], new_gradients, products
 
 
 def _finish(statements, outputs, wrt, free, inputs, namer, cse) -> Program:
