@@ -1,26 +1,10 @@
 """Shared fixtures: the lecture notes' models, built once per session."""
 
-import os
-
 import numpy as np
 import pytest
 import sympy as sp
 
 from symgrad.cli.demo import logistic_regression, seed003_network
-
-
-@pytest.fixture(scope="session", autouse=True)
-def kernel_cache(tmp_path_factory):
-    """Compiled kernels go to a fresh cache for the session (and its subprocesses),
-    never to the user's cache directory."""
-    directory = tmp_path_factory.mktemp("symgrad-cache")
-    previous = os.environ.get("SYMGRAD_CACHE_DIR")
-    os.environ["SYMGRAD_CACHE_DIR"] = str(directory)
-    yield directory
-    if previous is None:
-        os.environ.pop("SYMGRAD_CACHE_DIR", None)
-    else:
-        os.environ["SYMGRAD_CACHE_DIR"] = previous
 
 
 @pytest.fixture(scope="session")

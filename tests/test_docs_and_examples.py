@@ -34,6 +34,7 @@ EXPECTED_OUTPUT = {
     "backprop_by_hand.py": ["∂E/∂w53 = 0.02767403494", "∂z5/∂w53 = y3", "E after one step"],
     "gates.py": ["∇f at (3, -4, 2, -1): [-8.  6.  2.  0.]", "∇f at a tie z = w = 2: [-8.  6.  1.  1.]"],
     "optimise_inputs.py": ["for target 0.9"],
+    "compiled_logistic_regression.py": ["500 full-batch steps over 20000 samples", "parameters: w1 = "],
 }
 
 
@@ -56,3 +57,11 @@ def test_input_optimisation_reaches_its_target():
     out = run_example("optimise_inputs.py")
     reached = float(re.search(r"output (\S+) for target", out).group(1))
     assert abs(reached - 0.9) < 5e-3
+
+
+def test_compiled_example_gradient_matches_closed_form_and_trains():
+    out = run_example("compiled_logistic_regression.py")
+    assert float(re.search(r"closed form\| = (\S+)", out).group(1)) < 1e-12
+    losses = [float(v) for v in re.findall(r"loss (\S+),", out)]
+    assert losses == sorted(losses, reverse=True) and losses[-1] < 0.2
+    assert float(re.search(r"training accuracy: (\S+)", out).group(1)) > 0.9
