@@ -78,9 +78,9 @@ class _Writer:
     def emit(self, text: str = "", depth: int = 0) -> None:
         self.lines.append(_INDENT * depth + text if text else "")
 
-    def decorator(self, parallel: bool = False) -> None:
-        flag = "PARALLEL" if parallel else "False"
-        self.emit(f"@numba.njit(cache=True, fastmath=FASTMATH, nogil=True, parallel={flag})")
+    def decorator(self) -> None:
+        # Range functions run serially; the public kernels parallelise over chunks.
+        self.emit("@numba.njit(cache=True, fastmath=FASTMATH, nogil=True)")
 
     def unpack_params(self, depth: int, direction: bool = False) -> None:
         for k in range(len(self.programs.params)):
