@@ -37,9 +37,7 @@ FUNCTION_TEMPLATES: dict[type, str] = {
     sp.sign: "_sign({0})",
     sigmoid: "_sigmoid({0})",
     softplus: "_softplus({0})",
-    relu: "max({0}, 0.0)",
-    sp.Max: "max({0}, {1})",
-    sp.Min: "min({0}, {1})",
+    relu: "max({0}, {zero})",
 }
 
 #: Numerically stable helpers the templates call. Not inlined at the numba IR
@@ -114,11 +112,11 @@ class NumbaPrinter(PythonCodePrinter):
         if exponent == sp.S.Half:
             return f"math.sqrt({self._print(base)})"
         if exponent == -sp.S.Half:
-            return f"(1.0 / math.sqrt({self._print(base)}))"
+            return f"({self._float(1)} / math.sqrt({self._print(base)}))"
         if exponent.is_Integer and 1 <= exponent <= 4:
             return "(" + "*".join([b] * int(exponent)) + ")"
         if exponent.is_Integer and -4 <= exponent <= -1:
-            return "(1.0 / (" + "*".join([b] * int(-exponent)) + "))"
+            return f"({self._float(1)} / (" + "*".join([b] * int(-exponent)) + "))"
         e = self.parenthesize(exponent, sp.printing.precedence.PRECEDENCE["Pow"])
         return f"{b}**{e}"
 
@@ -146,7 +144,30 @@ class NumbaPrinter(PythonCodePrinter):
         template = FUNCTION_TEMPLATES.get(type(expr))
         if template is None:
             raise UnsupportedOperationError(f"no numba print rule for {type(expr).__name__} in {expr}")
-        return template.format(*(self._print(a) for a in expr.args))
+        return template.format(*(self._print(a) for a in expr.args), zero=self._float(0))
+
+    def _print(self, expr, **kwargs):
+        # SymPy's Python printer knows more functions (gamma, floor, atan2, ...)
+        # than the kernels import; only the table's functions may print.
+        if isinstance(expr, sp.Function) and type(expr) not in _PRINTABLE_FUNCTIONS:
+            raise UnsupportedOperationError(f"no numba print rule for {type(expr).__name__} in {expr}")
+        return super()._print(expr, **kwargs)
+
+    def _print_known_const(self, expr):
+        return self._float(expr)
+
+    def _print_Max(self, expr):
+        return self._nested("max", expr.args)
+
+    def _print_Min(self, expr):
+        return self._nested("min", expr.args)
+
+    def _nested(self, name: str, args) -> str:
+        # Binary calls for any arity, the way the graph lowers Max and Min.
+        text = self._print(args[0])
+        for arg in args[1:]:
+            text = f"{name}({text}, {self._print(arg)})"
+        return text
 
     def _print_BooleanTrue(self, expr):
         return "True"
@@ -157,6 +178,8 @@ class NumbaPrinter(PythonCodePrinter):
     def emptyPrinter(self, expr):  # noqa: N802 - SymPy's hook name
         raise UnsupportedOperationError(f"no numba print rule for {type(expr).__name__}: {expr}")
 
+
+_PRINTABLE_FUNCTIONS = frozenset(FUNCTION_TEMPLATES) | {sp.log, sp.Heaviside, sp.Piecewise}
 
 for _cls in FUNCTION_TEMPLATES:
     if _cls not in (sp.log,):

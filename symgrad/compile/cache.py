@@ -51,7 +51,7 @@ def module_key(text: str) -> str:
 def _write_atomically(path: Path, text: str) -> None:
     fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -65,7 +65,7 @@ def store_module(source: str, directory: Path) -> tuple[Path, bool]:
     """Write ``source`` under its key unless present; return the path and whether it was new."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"symgrad_{module_key(source)}.py"
-    if path.exists() and path.read_text() == source:
+    if path.exists() and path.read_text(encoding="utf-8") == source:
         return path, False
     _write_atomically(path, source)
     return path, True
@@ -76,7 +76,7 @@ def lookup(model_key: str, directory: Path) -> Path | None:
     entry = directory / "index" / module_key(model_key)
     if not entry.exists():
         return None
-    path = directory / entry.read_text().strip()
+    path = directory / entry.read_text(encoding="utf-8").strip()
     return path if path.exists() else None
 
 

@@ -75,7 +75,7 @@ class CompiledModel:
     @property
     def source(self) -> str:
         """The generated module's source code."""
-        return self.path.read_text()
+        return self.path.read_text(encoding="utf-8")
 
     @property
     def n_params(self) -> int:
@@ -116,14 +116,15 @@ class CompiledModel:
         if T is None and self.layout.targets:
             raise DeclarationError(f"T is required: one row per sample with {len(self.layout.targets)} "
                                    f"target(s) ({', '.join(map(str, self.layout.targets))})")
-        X = self._data(X, "X", len(self.layout.inputs), None if T is None else np.shape(T)[0])
-        T = self._data(T, "T", len(self.layout.targets), X.shape[0])
-        return theta, X, T
-
-    def _data(self, value, name, width, rows):
-        if value is None:
-            return np.zeros((rows, 0), dtype=self.dtype)
-        return check_data(value, name, width, self.dtype, rows)
+        rows = None
+        if X is not None:
+            X = check_data(X, "X", len(self.layout.inputs), self.dtype)
+            rows = X.shape[0]
+        if T is not None:
+            T = check_data(T, "T", len(self.layout.targets), self.dtype, rows=rows, rows_of="X")
+            rows = T.shape[0]
+        empty = np.zeros((rows, 0), dtype=self.dtype)
+        return theta, empty if X is None else X, empty if T is None else T
 
     # -- kernels ---------------------------------------------------------------------
     def loss(self, theta, X=None, T=None) -> float:
@@ -171,10 +172,10 @@ class CompiledModel:
         theta = check_theta(theta, self.n_params, self.dtype)
         X = check_data(X, "X", len(self.layout.inputs), self.dtype)
         k = self.layout.n_outputs
-        out = np.empty((X.shape[0], k), self.dtype) if out is None else check_out(out, (X.shape[0], k),
-                                                                                   self.dtype)
-        kernel(theta, X, 0, X.shape[0], out)
-        return out[:, 0] if k == 1 else out
+        shape = (X.shape[0],) if k == 1 else (X.shape[0], k)
+        out = np.empty(shape, self.dtype) if out is None else check_out(out, shape, self.dtype)
+        kernel(theta, X, 0, X.shape[0], out.reshape(X.shape[0], k))
+        return out
 
     def __repr__(self) -> str:
         return (f"<CompiledModel: {self.n_params} parameters, {self.dtype}, "

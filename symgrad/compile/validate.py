@@ -39,8 +39,12 @@ def check_theta(theta, n_params: int, dtype: np.dtype) -> np.ndarray:
     return theta
 
 
-def check_data(value, name: str, width: int, dtype: np.dtype, rows: int | None = None) -> np.ndarray:
-    """A (n, width) array; (n,) is accepted when width is 1 (one feature per sample)."""
+def check_data(value, name: str, width: int, dtype: np.dtype, rows: int | None = None,
+               rows_of: str = "X") -> np.ndarray:
+    """A (n, width) array; (n,) is accepted when width is 1 (one feature per sample).
+
+    ``rows``, when given, is the sample count ``value`` must match (that of ``rows_of``).
+    """
     value = _check_array(value, name, dtype)
     if value.ndim == 1 and width == 1:
         value = value.reshape(-1, 1)
@@ -49,7 +53,7 @@ def check_data(value, name: str, width: int, dtype: np.dtype, rows: int | None =
     if value.shape[0] == 0:
         raise ShapeError(f"{name} has no samples (shape {value.shape}); the loss is a mean over samples")
     if rows is not None and value.shape[0] != rows:
-        raise ShapeError(f"{name} has {value.shape[0]} samples but X has {rows}")
+        raise ShapeError(f"{name} has {value.shape[0]} samples but {rows_of} has {rows}")
     if not np.all(np.isfinite(value)):
         row = int(np.argwhere(~np.isfinite(value))[0][0])
         raise EvaluationError(f"{name} has a non-finite value in sample {row}")
