@@ -13,6 +13,8 @@ from pathlib import Path
 __all__ = ["machine_info"]
 
 PACKAGES = ("sympy", "numpy", "networkx", "numba")
+#: Recorded only when installed (grad_throughput's PyTorch peer).
+OPTIONAL_PACKAGES = ("torch",)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -60,6 +62,7 @@ def machine_info() -> dict:
         "platform": platform.platform(),
         "python": sys.version.split()[0],
         "python_implementation": platform.python_implementation(),
-        "versions": {"symgrad": symgrad.__version__} | {p: _version(p) for p in PACKAGES},
+        "versions": {"symgrad": symgrad.__version__} | {p: _version(p) for p in PACKAGES}
+        | {p: v for p in OPTIONAL_PACKAGES if (v := _version(p))},
         "git_commit": _git_commit(),
     }

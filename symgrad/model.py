@@ -121,7 +121,7 @@ class Model:
         return sp.Matrix(n, n, [full[("hess", 0, i, j)] for i in range(n) for j in range(n)])
 
     def compile(self, dtype: str = "float64", parallel: bool = False, fastmath: bool = False,
-                hessian: bool | None = None, cache_dir=None) -> CompiledModel:
+                hessian: bool | None = None, hvp: bool | None = None, cache_dir=None) -> CompiledModel:
         """Compile numba kernels for the batch objective (cached on disk and per model).
 
         Args:
@@ -130,6 +130,8 @@ class Model:
             fastmath: let LLVM reorder floating-point arithmetic.
             hessian: also generate the Hessian kernel; default for models with at
                 most 20 parameters (its size grows with the square of their number).
+            hvp: also generate the Hessian-vector-product kernel; default for models
+                with at most 50 parameters (it roughly doubles the generated code).
             cache_dir: where generated modules live (default ``$SYMGRAD_CACHE_DIR``
                 or the user cache directory).
 
@@ -137,11 +139,12 @@ class Model:
         mathematically equal to it (``log(sigmoid(z))`` as ``-softplus(-z)``, ...).
         """
         hessian = self.n_params <= 20 if hessian is None else bool(hessian)
-        options = (dtype, bool(parallel), bool(fastmath), hessian, str(cache_dir))
+        hvp = self.n_params <= 50 if hvp is None else bool(hvp)
+        options = (dtype, bool(parallel), bool(fastmath), hessian, hvp, str(cache_dir))
         if options not in self._compiled:
-            layout = KernelLayout(self.params, self.inputs, self.targets, len(self.outputs), hessian)
+            layout = KernelLayout(self.params, self.inputs, self.targets, len(self.outputs), hessian, hvp)
             self._compiled[options] = CompiledModel(
-                layout, lambda: self.kernel_programs(hessian), key=self.fingerprint(),
+                layout, lambda: self.kernel_programs(hessian, hvp), key=self.fingerprint(),
                 dtype=dtype, parallel=parallel, fastmath=fastmath, cache_dir=cache_dir,
                 description=repr(self),
             )
@@ -156,7 +159,7 @@ class Model:
                          (("params", self.params), ("inputs", self.inputs), ("targets", self.targets)))
         return f"{fingerprint(*parts)}|{order}"
 
-    def kernel_programs(self, hessian: bool = False) -> KernelPrograms:
+    def kernel_programs(self, hessian: bool = False, hvp: bool = False) -> KernelPrograms:
         """The programs compiled kernels are printed from (stabilised loss)."""
         data = bool(self.inputs or self.targets)
         ordered = self.params + self.inputs + self.targets
@@ -178,9 +181,9 @@ class Model:
             regularizer_hessian=build(penalty, 2, self.params) if hessian and penalty is not None else None,
             outputs=build_program(list(self.outputs), [], order=0, inputs=self.params + self.inputs)
             if self.outputs else None,
-            direction=direction,
-            sample_hvp=build(sample, 1, ordered + direction, direction),
-            regularizer_hvp=None if penalty is None
+            direction=direction if hvp else (),
+            sample_hvp=build(sample, 1, ordered + direction, direction) if hvp else None,
+            regularizer_hvp=None if penalty is None or not hvp
             else build(penalty, 1, self.params + direction, direction),
         )
 

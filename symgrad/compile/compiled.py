@@ -29,6 +29,7 @@ class KernelLayout:
     targets: tuple[sp.Symbol, ...]
     n_outputs: int = 0
     hessian: bool = False
+    hvp: bool = False
 
 
 class CompiledModel:
@@ -59,7 +60,8 @@ class CompiledModel:
         self.parallel = bool(parallel)
         self.fastmath = bool(fastmath)
         directory = cache_directory(cache_dir)
-        options = f"{key}|{dtype}|parallel={parallel}|fastmath={fastmath}|hessian={layout.hessian}"
+        options = (f"{key}|{dtype}|parallel={parallel}|fastmath={fastmath}|hessian={layout.hessian}"
+                   f"|hvp={layout.hvp}")
         self.path = lookup(options, directory)
         if self.path is None:
             theta = ", ".join(f"p{k}" for k in range(len(layout.params)))
@@ -156,6 +158,9 @@ class CompiledModel:
     def hvp(self, theta, v, X=None, T=None, out=None) -> np.ndarray:
         """The Hessian of the objective times ``v``, in time linear in the model
         (one more reverse sweep; the Hessian is never formed). For Newton-CG."""
+        if not self.layout.hvp:
+            raise DeclarationError("this model was compiled without Hessian-vector products; "
+                                   "use compile(hvp=True)")
         args = self._arguments(theta, X, T)
         v = check_out(v, (self.n_params,), self.dtype, name="v")
         if not np.all(np.isfinite(v)):

@@ -51,3 +51,11 @@ def test_hvp_rejects_bad_direction(rosenbrock):
         rosenbrock.hvp(np.zeros(2), np.array([np.nan, 1.0]))
     with pytest.raises(sg.errors.ShapeError, match="v has shape"):
         rosenbrock.hvp(np.zeros(2), np.ones(3))
+
+
+def test_hvp_kernel_is_opt_in_for_larger_models(rosenbrock):
+    x, y = sp.symbols("x y")
+    without = sg.Model(loss=(1 - x) ** 2 + 100 * (y - x**2) ** 2, params=[x, y]).compile(hvp=False)
+    assert "def hvp(" not in without.source and "def hvp(" in rosenbrock.source
+    with pytest.raises(sg.errors.DeclarationError, match=r"compile\(hvp=True\)"):
+        without.hvp(np.zeros(2), np.ones(2))

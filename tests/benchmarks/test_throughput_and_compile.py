@@ -1,0 +1,92 @@
+"""grad_throughput and compile on tiny inputs: well-formed rows, equal answers, no timing claims."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from benchmarks import baselines, harness, throughput_child
+from benchmarks.baselines import numpy_mlp
+from benchmarks.models import backprop, mlp
+from benchmarks.workloads import compile as compile_workload
+from benchmarks.workloads import grad_throughput
+
+TINY = (2, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def throughput(tmp_path_factory):
+    settings = harness.Settings.for_mode(quick=True, verbose=False)
+    options = {"sizes": TINY, "n_samples": 300, "min_run_s": 0.001,
+               "cache_dir": tmp_path_factory.mktemp("symgrad-cache")}
+    out = tmp_path_factory.mktemp("results")
+    outcome = harness.run(["grad_throughput"], settings, out, options={"grad_throughput": options})
+    return outcome, json.loads(outcome.json_path.read_text())["workloads"]["grad_throughput"]
+
+
+def test_throughput_rows_are_well_formed(throughput):
+    outcome, result = throughput
+    rows = result["rows"]
+    assert [row["peer"] for row in rows][:4] == list(grad_throughput.PEERS[:4])
+    ran = [row for row in rows if not row["skipped"]]
+    assert len(ran) >= 4 and all(row["skipped"] == grad_throughput.TORCH_HINT for row in rows[len(ran):])
+    for row in ran:
+        assert row["model"] == "2-3-1" and row["n_params"] == 13 and row["n_samples"] == 300
+        assert row["answers_equal"] is True, row["peer"]
+        assert max(row["max_rel_error"].values()) <= 1e-9
+        assert row["samples_per_s"] > 0 and row["ratio_to_serial"] > 0
+        [run] = row["runs"]  # quick: one round
+        assert run["samples_per_s"] == row["samples_per_s"] and run["calls"] >= 1 and run["seconds"] > 0
+        assert run["other_load"] is None or run["other_load"] >= 0
+        assert len(row["setup_s"]) == 1 and row["setup_s"][0] > 0
+        assert row["threads"] is None or row["threads"] >= 1
+    assert ran[0]["ratio_to_serial"] == 1.0 and ran[0]["max_rel_error"] == {"loss": 0.0, "grad": 0.0}
+    assert result["answers_equal"] is True and outcome.answers_equal
+    assert "| 2-3-1 | 300 | symgrad serial | 1 |" in outcome.markdown_path.read_text()
+
+
+def test_torch_is_skipped_with_a_hint_when_missing(monkeypatch, tmp_path):
+    monkeypatch.setattr(grad_throughput, "torch_installed", lambda: False)
+    settings = harness.Settings.for_mode(quick=True, verbose=False)
+    rows = grad_throughput.run(settings, sizes=TINY, n_samples=50, min_run_s=0.001, cache_dir=tmp_path,
+                               peers=("symgrad serial", "torch batched"))
+    assert [row["peer"] for row in rows] == ["symgrad serial", "torch batched"]
+    assert rows[1]["skipped"] == grad_throughput.TORCH_HINT and "pip install torch" in rows[1]["skipped"]
+    cells = {header: cell(rows[1]) for header, cell in grad_throughput.COLUMNS}
+    assert cells["samples/s"] == "skipped" and cells["equal"] == grad_throughput.TORCH_HINT
+
+
+def test_baseline_layout_matches_the_models_params():
+    """numpy_mlp reads theta in benchmarks.models' order: one sample agrees with the scalar backprop."""
+    sizes = (2, 3, 2, 1)
+    net = mlp(sizes)
+    rng = np.random.default_rng(7)
+    theta, x, t = rng.normal(size=len(net.params)), rng.normal(size=2), rng.uniform()
+    point = dict(zip(net.symbols, [*theta, *x, t], strict=True))
+    out = np.empty_like(theta)
+    numpy_mlp.loss_and_grad(theta, x[None, :], np.array([[t]]), sizes, out)
+    np.testing.assert_allclose(out, backprop(net, point), rtol=1e-12, atol=1e-15)
+
+
+def test_child_reports_a_missing_torch(monkeypatch):
+    monkeypatch.delitem(sys.modules, "benchmarks.baselines.torch_mlp", raising=False)
+    monkeypatch.delattr(baselines, "torch_mlp", raising=False)
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails as if not installed
+    spec = {"peer": "torch batched", "sizes": TINY, "n_samples": 10, "seed": 1, "min_run_s": 0.001}
+    assert throughput_child.measure(spec) == {"skipped": grad_throughput.TORCH_HINT}
+
+
+def test_compile_rows_are_well_formed():
+    settings = harness.Settings.for_mode(quick=True, verbose=False)
+    [row] = compile_workload.run(settings, sizes=[(2, 2, 1)])
+    assert row["model"] == "2-2-1" and row["n_params"] == 9
+    assert row["cold_error"] is None and row["warm_error"] is None
+    for key in ("import_s", "cold_ready_s", "cold_numba_s", "warm_ready_s"):
+        assert row[key] > 0, key
+    assert row["warm_cache_hit"] is True and row["warm_numba_s"] == 0.0
+    assert row["cold_target_s"] is None and row["cold_target_met"] is None
+    cells = {header: cell(row) for header, cell in compile_workload.COLUMNS}
+    assert cells["warm hit"] == "yes" and cells["cold target"] == "-"
