@@ -46,5 +46,6 @@ probability = kernels.predict(theta, X)
 error = probability - T[:, 0]
 closed_form = np.concatenate([(error[:, None] * X).mean(0), [error.mean()]])
 print(f"max |kernel - closed form| = {np.max(np.abs(kernels.grad(theta, X, T) - closed_form)):.1e}")
-print("parameters:", ", ".join(f"{name} = {value:.3f}" for name, value in zip(model.params, theta, strict=True)))
+named = zip(model.params, theta, strict=True)
+print("parameters:", ", ".join(f"{name} = {value:.3f}" for name, value in named))
 print(f"training accuracy: {np.mean((probability > 0.5) == labels):.3f}")
