@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["sigmoid", "relu", "softplus", "expand_activations", "ACTIVATIONS"]
+__all__ = ["sigmoid", "relu", "softplus", "expand_activations"]
 
 
 class _Activation(sp.Function):
@@ -116,8 +116,6 @@ class softplus(_Activation):  # noqa: N801
     def _eval_rewrite_as_log(self, arg, **kwargs):
         return self.elementary()
 
-
-ACTIVATIONS = (sigmoid, relu, softplus)
 
 def expand_activations(expr: sp.Basic) -> sp.Basic:
     """Rewrite symgrad's activations into elementary SymPy functions.

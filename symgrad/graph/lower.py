@@ -26,7 +26,7 @@ import sympy as sp
 from ..errors import DeclarationError, UnsupportedOperationError
 from .ops import BOOLEAN_OPS, classify
 
-__all__ = ["to_graph", "topological_nodes", "leaf_symbols"]
+__all__ = ["to_graph", "leaf_symbols"]
 
 
 def to_graph(
@@ -53,11 +53,6 @@ def to_graph(
         out = _sympify_output(out)
         graph.graph["outputs"].append(_lower(out, graph, ids, roles, definitions))
     return graph
-
-
-def topological_nodes(graph: nx.DiGraph) -> list[int]:
-    """Node ids with operands before results (ids are assigned that way)."""
-    return sorted(graph.nodes)
 
 
 def leaf_symbols(graph: nx.DiGraph) -> list[sp.Symbol]:

@@ -53,7 +53,7 @@ _RELATIONALS: dict[type, str] = {
 
 _LOGIC: dict[type, str] = {sp.And: "And", sp.Or: "Or", sp.Not: "Not"}
 
-LEAF_OPS = frozenset({"symbol", "constant"})
+LEAF_OPS = frozenset({"symbol", "constant", "boolean"})
 #: Ops whose value is a truth value: they carry no derivative.
 BOOLEAN_OPS = frozenset(_RELATIONALS.values()) | frozenset(_LOGIC.values()) | {"boolean"}
 

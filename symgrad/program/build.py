@@ -40,7 +40,7 @@ def forward_pass(graph: nx.DiGraph, namer: TemporaryNamer) -> tuple[list[Stateme
     values: dict[int, sp.Expr] = {}
     for node in sorted(graph.nodes):
         data = graph.nodes[node]
-        if data["op"] in LEAF_OPS or data["op"] == "boolean":
+        if data["op"] in LEAF_OPS:
             values[node] = data["expr"]
             continue
         value = rebuild(data["op"], data["expr"], [values[o] for o in data["operands"]])

@@ -59,10 +59,6 @@ class Program:
     def temporaries(self) -> tuple[sp.Symbol, ...]:
         return tuple(target for target, _ in self.statements)
 
-    def definitions(self) -> dict[sp.Symbol, sp.Expr]:
-        """Each temporary's defining expression."""
-        return dict(self.statements)
-
     def expanded(self, key: OutputKey | str | None = None):
         """Outputs with every temporary substituted away: plain SymPy in the inputs.
 
