@@ -293,10 +293,7 @@ def hessian(theta, X, T, out):
     _hessian_range(theta, X, T, 0, n, out)
     out /= n
     _regularizer_hessian(theta, out)
-    for i in range(N_PARAMS):
-        for j in range(i):
-            out[i, j] = out[j, i]
-    return out
+    return _mirror_upper(out)
 # end hessian
 '''
 
@@ -318,10 +315,7 @@ def loss(theta):
 def hessian(theta, out):
     out[:, :] = 0.0
     _hessian_range(theta, out)
-    for i in range(N_PARAMS):
-        for j in range(i):
-            out[i, j] = out[j, i]
-    return out
+    return _mirror_upper(out)
 # end hessian
 '''
 

@@ -65,6 +65,15 @@ def _sign(x):
 
 
 @numba.njit(cache=True)
+def _mirror_upper(h):
+    # Hessian kernels fill the upper triangle only; the matrix is symmetric.
+    for i in range(h.shape[0]):
+        for j in range(i):
+            h[i, j] = h[j, i]
+    return h
+
+
+@numba.njit(cache=True)
 def _heaviside(x, at_zero):
     return 1.0 if x > 0.0 else (at_zero if x == 0.0 else 0.0)
 '''

@@ -15,7 +15,7 @@ import sympy as sp
 
 from ..declare.functions import sigmoid, softplus
 from ..graph.lower import to_graph
-from ..program.build import rebuild
+from ..program.build import rewrite_bottom_up
 
 __all__ = ["stabilize", "REWRITES"]
 
@@ -65,14 +65,14 @@ REWRITES: dict[str, Callable[[sp.Basic], sp.Basic | None]] = {
 def stabilize(expr: sp.Basic) -> sp.Basic:
     """``expr`` with every pattern of :data:`REWRITES` replaced (linear in the graph)."""
     graph = to_graph(expr)
-    values: dict[int, sp.Basic] = {}
-    for node in sorted(graph.nodes):
+
+    def visit(node: int, value: sp.Basic) -> sp.Basic:
         data = graph.nodes[node]
-        if not data["operands"]:
-            values[node] = data["expr"]
-            continue
-        value = rebuild(data["op"], data["expr"], [values[o] for o in data["operands"]])
         rule = REWRITES.get(data["op"])
-        replacement = rule(value) if rule is not None and type(value) is type(data["expr"]) else None
-        values[node] = value if replacement is None else replacement
+        if rule is None or type(value) is not type(data["expr"]):
+            return value
+        replacement = rule(value)
+        return value if replacement is None else replacement
+
+    values = rewrite_bottom_up(graph, visit)
     return values[graph.graph["outputs"][0]]

@@ -18,7 +18,7 @@ import sympy as sp
 from ..diff.reverse import active_nodes
 from ..graph.lower import leaf_symbols, to_graph
 from ..graph.ops import KINKED_FUNCTIONS, SMOOTH_FUNCTIONS
-from ..program.build import build_program, rebuild
+from ..program.build import build_program, rewrite_bottom_up
 from ..program.naming import TemporaryNamer
 
 __all__ = ["Explanation", "Factor", "explain"]
@@ -157,19 +157,15 @@ def explain(expr, variable, at=None, names=None, max_paths=8, output_name="f") -
     labels = _labels(graph, stations, root, leaf, output_name, names, taken)
 
     # One-level definitions: a station's expression with lower stations as labels.
-    display: dict[int, sp.Expr] = {}
     definitions: dict[int, sp.Expr] = {}
-    for node in sorted(graph.nodes):
-        data = graph.nodes[node]
-        if not data["operands"]:
-            display[node] = data["expr"]
-            continue
-        own = rebuild(data["op"], data["expr"], [display[o] for o in data["operands"]])
-        if node in labels:
-            definitions[node] = own
-            display[node] = labels[node]
-        else:
-            display[node] = own
+
+    def visit(node: int, own: sp.Expr) -> sp.Expr:
+        if node not in labels:
+            return own
+        definitions[node] = own
+        return labels[node]
+
+    rewrite_bottom_up(graph, visit)
 
     on_path = [s for s in stations if s in active]
     children = {

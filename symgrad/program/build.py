@@ -22,7 +22,7 @@ from .cse import eliminate_common_subexpressions, remove_dead_statements
 from .naming import TemporaryNamer
 from .program import Output, Program
 
-__all__ = ["build_program", "forward_pass", "rebuild"]
+__all__ = ["build_program", "forward_pass", "rebuild", "rewrite_bottom_up"]
 
 Statement = tuple[sp.Symbol, sp.Expr]
 
@@ -32,6 +32,23 @@ def rebuild(op: str, expr: sp.Basic, args: Sequence[sp.Basic]) -> sp.Basic:
     if op == "Piecewise":
         return sp.Piecewise(*zip(args[0::2], args[1::2], strict=True))
     return type(expr)(*args)
+
+
+def rewrite_bottom_up(graph: nx.DiGraph, visit) -> dict[int, sp.Basic]:
+    """Every node's expression rebuilt from its operands' results, operands first.
+
+    ``visit(node, value)`` sees each operation node's rebuilt value and returns
+    what stands for the node from then on; leaves are kept as they are.
+    """
+    values: dict[int, sp.Basic] = {}
+    for node in sorted(graph.nodes):
+        data = graph.nodes[node]
+        if not data["operands"]:
+            values[node] = data["expr"]
+        else:
+            operands = [values[o] for o in data["operands"]]
+            values[node] = visit(node, rebuild(data["op"], data["expr"], operands))
+    return values
 
 
 def forward_pass(graph: nx.DiGraph, namer: TemporaryNamer) -> tuple[list[Statement], dict[int, sp.Expr]]:
