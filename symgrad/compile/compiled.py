@@ -183,6 +183,7 @@ class CompiledModel:
         return out
 
     def __repr__(self) -> str:
-        return (f"<CompiledModel: {self.n_params} parameters, {self.dtype}, "
+        noun = "parameter" if self.n_params == 1 else "parameters"
+        return (f"<CompiledModel: {self.n_params} {noun}, {self.dtype}, "
                 f"{'parallel' if self.parallel else 'serial'}, source {self.path}>")
 
