@@ -17,12 +17,6 @@ def regularised_logreg():
     return model.compile(hessian=True)
 
 
-@pytest.fixture(scope="module")
-def rosenbrock():
-    x, y = sp.symbols("x y")
-    return sg.Model(loss=(1 - x) ** 2 + 100 * (y - x**2) ** 2, params=[x, y]).compile(hessian=True)
-
-
 def test_data_model_hvp_equals_hessian_times_v_and_finite_differences(regularised_logreg, rng):
     X = rng.normal(size=(300, 2))
     T = (rng.random((300, 1)) < 0.5).astype(np.float64)
@@ -36,26 +30,26 @@ def test_data_model_hvp_equals_hessian_times_v_and_finite_differences(regularise
     np.testing.assert_allclose(hv, fd, rtol=1e-7, atol=1e-9)
 
 
-def test_data_free_hvp(rosenbrock):
+def test_data_free_hvp(rosenbrock64):
     theta, v = np.array([-1.5, 2.0]), np.array([1.0, 2.0])
     # Rosenbrock's Hessian in closed form: [[2 - 400(y - 3x^2), -400x], [-400x, 200]].
     x, y = theta
     exact = np.array([[2 - 400 * (y - 3 * x**2), -400 * x], [-400 * x, 200.0]])
-    np.testing.assert_array_equal(rosenbrock.hvp(theta, v), exact @ v)
+    np.testing.assert_array_equal(rosenbrock64.hvp(theta, v), exact @ v)
     out = np.empty(2)
-    assert rosenbrock.hvp(theta, v, out=out) is out
+    assert rosenbrock64.hvp(theta, v, out=out) is out
 
 
-def test_hvp_rejects_bad_direction(rosenbrock):
+def test_hvp_rejects_bad_direction(rosenbrock64):
     with pytest.raises(EvaluationError, match="non-finite"):
-        rosenbrock.hvp(np.zeros(2), np.array([np.nan, 1.0]))
+        rosenbrock64.hvp(np.zeros(2), np.array([np.nan, 1.0]))
     with pytest.raises(sg.errors.ShapeError, match="v has shape"):
-        rosenbrock.hvp(np.zeros(2), np.ones(3))
+        rosenbrock64.hvp(np.zeros(2), np.ones(3))
 
 
-def test_hvp_kernel_is_opt_in_for_larger_models(rosenbrock):
+def test_hvp_kernel_is_opt_in_for_larger_models(rosenbrock64):
     x, y = sp.symbols("x y")
     without = sg.Model(loss=(1 - x) ** 2 + 100 * (y - x**2) ** 2, params=[x, y]).compile(hvp=False)
-    assert "def hvp(" not in without.source and "def hvp(" in rosenbrock.source
+    assert "def hvp(" not in without.source and "def hvp(" in rosenbrock64.source
     with pytest.raises(sg.errors.DeclarationError, match=r"compile\(hvp=True\)"):
         without.hvp(np.zeros(2), np.ones(2))
