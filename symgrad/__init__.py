@@ -7,7 +7,7 @@ straight-line program and plain SymPy derivatives.
 
 from __future__ import annotations
 
-from . import errors
+from . import errors, optim, schedules
 from ._version import __version__  # noqa: E402
 from .api import emit, grad, graph, hessian, jacobian, program
 from .declare import losses
@@ -15,22 +15,31 @@ from .declare.functions import expand_activations, relu, sigmoid, softplus
 from .inspect.explain import Explanation, explain
 from .model import Model
 from .program.program import Program
+from .train.driver import StepInfo, fit, minimize
+from .train.result import FitResult, History
 
 __all__ = [
     "Explanation",
+    "FitResult",
+    "History",
+    "StepInfo",
     "Model",
     "Program",
     "emit",
     "errors",
     "expand_activations",
     "explain",
+    "fit",
     "grad",
     "graph",
     "hessian",
     "jacobian",
     "losses",
+    "minimize",
+    "optim",
     "program",
     "relu",
+    "schedules",
     "sigmoid",
     "softplus",
     "__version__",

@@ -14,6 +14,7 @@ __all__ = [
     "ShapeError",
     "EvaluationError",
     "SymgradWarning",
+    "DivergenceError",
 ]
 
 
@@ -39,3 +40,21 @@ class EvaluationError(SymgradError, ValueError):
 
 class SymgradWarning(UserWarning):
     """Something legal but probably unintended (e.g. an unused parameter)."""
+
+
+class DivergenceError(SymgradError, ArithmeticError):
+    """Training diverged (a non-finite or exploding loss).
+
+    Attributes:
+        theta: the last parameters at which the loss and gradient were finite.
+        params: the same, as ``{symbol: value}``.
+        step: the step whose loss was bad.
+        loss: that loss.
+    """
+
+    def __init__(self, message: str, *, theta=None, params=None, step: int = 0, loss: float = float("nan")):
+        super().__init__(message)
+        self.theta = theta
+        self.params = params
+        self.step = step
+        self.loss = loss

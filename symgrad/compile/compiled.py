@@ -80,6 +80,11 @@ class CompiledModel:
         return self.path.read_text(encoding="utf-8")
 
     @property
+    def module(self):
+        """The generated module: its numba kernels take validated arrays only (see ``source``)."""
+        return self._module
+
+    @property
     def n_params(self) -> int:
         return len(self.layout.params)
 

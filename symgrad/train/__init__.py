@@ -1,0 +1,1 @@
+"""Training: the optimizer driver (``sg.fit``, ``sg.minimize``) over compiled kernels."""
