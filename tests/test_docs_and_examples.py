@@ -35,6 +35,11 @@ EXPECTED_OUTPUT = {
     "gates.py": ["∇f at (3, -4, 2, -1): [-8.  6.  2.  0.]", "∇f at a tie z = w = 2: [-8.  6.  1.  1.]"],
     "optimise_inputs.py": ["for target 0.9"],
     "compiled_logistic_regression.py": ["500 full-batch steps over 20000 samples", "parameters: w1 = "],
+    "optimizers_compared.py": ["Rosenbrock from (-1.5, 2)", "<- overshoots the minimum at x = 0",
+                               "its steps vanish like 1/sqrt(t)"],
+    "learning_rates.py": ["lr = 0.11  : diverged at step", "lr = 0.05  : gradient_norm"],
+    "newton_convex.py": ["after 1 Newton step(s)"],
+    "breast_cancer_logistic_regression.py": ["426 training and 143 test samples, 31 parameters"],
 }
 
 
@@ -65,3 +70,44 @@ def test_compiled_example_gradient_matches_closed_form_and_trains():
     losses = [float(v) for v in re.findall(r"loss (\S+),", out)]
     assert losses == sorted(losses, reverse=True) and losses[-1] < 0.2
     assert float(re.search(r"training accuracy: (\S+)", out).group(1)) > 0.9
+
+
+def test_optimizer_comparison_tells_the_notes_stories():
+    out = run_example("optimizers_compared.py")
+    rows = {name: distance for name, distance, _ in re.findall(r"^(\w+) +\S+ +\d+ +\S+ +(\S+)  (\w+)", out,
+                                                                 flags=re.M)}
+    assert set(rows) >= {"GD", "Momentum", "Nesterov", "Adagrad", "RMSProp", "Adadelta", "Adam", "Adamax",
+                         "Nadam", "AMSGrad", "Newton"}
+    # momentum methods and Adam reach (1, 1); plain gradient descent is still in the valley
+    for name in ("Momentum", "Nesterov", "Adam", "Newton"):
+        assert float(rows[name]) < 1e-4, name
+    assert float(rows["GD"]) > 1e-2
+    momentum = re.search(r"Momentum: x after 100 steps (\S+), largest x reached (\S+)", out)
+    gd = re.search(r"GD      : x after 100 steps (\S+), largest x reached (\S+)", out)
+    assert float(momentum.group(2)) > 0 > float(gd.group(2))
+    steps = re.search(r"step length (\S+) at step 10, (\S+) at step 2000, yet still (\S+) from", out)
+    first, last, distance = map(float, steps.groups())
+    assert last < first / 10 and distance > 1
+
+
+def test_learning_rate_story_detects_divergence_and_keeps_good_parameters():
+    out = run_example("learning_rates.py")
+    assert re.search(r"lr = 0.001 : max_iter after 200 steps", out)
+    diverged = re.search(r"diverged at step (\d+) \(f = (\S+)\); "
+                         r"last good parameters x = (\S+), y = (\S+)", out)
+    assert float(diverged.group(2)) > 1e6 and all(abs(float(v)) < 1e6 for v in diverged.groups()[2:])
+    assert "exp(-0.01 t): gradient_norm" in out
+
+
+def test_newton_solves_a_quadratic_in_one_step_and_agrees_with_gradient_descent():
+    out = run_example("newton_convex.py")
+    assert "minimum at x = 1, y = -1 after 1 Newton step(s)" in out
+    newton, gd = map(int, re.search(r"Newton (\d+) steps, gradient descent (\d+) steps", out).groups())
+    assert newton < 10 < gd
+    assert float(re.search(r"the same optimum: (\S+) apart", out).group(1)) < 1e-6
+
+
+def test_breast_cancer_models_generalise():
+    out = run_example("breast_cancer_logistic_regression.py")
+    accuracies = [float(v) for v in re.findall(r"test accuracy (\S+)", out)]
+    assert len(accuracies) == 2 and min(accuracies) > 0.9
