@@ -111,3 +111,23 @@ def test_breast_cancer_models_generalise():
     out = run_example("breast_cancer_logistic_regression.py")
     accuracies = [float(v) for v in re.findall(r"test accuracy (\S+)", out)]
     assert len(accuracies) == 2 and min(accuracies) > 0.9
+
+
+def test_optimizer_table_in_the_docs_lists_every_optimizer_with_its_defaults():
+    import dataclasses
+
+    from symgrad.optim import OPTIMIZERS
+
+    text = (ROOT / "docs" / "optimizers.md").read_text()
+    rows = dict(re.findall(r"^\| `(\w+)`(?: \(= `SGD`\))? \| ([^|]*) \|", text, flags=re.M))
+    assert set(OPTIMIZERS) <= set(rows)
+    for name, cls in OPTIMIZERS.items():
+        documented = dict(re.findall(r"(\w+)=(\([^)]*\)|[^,]+)", rows[name]))
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        for key, value in documented.items():
+            assert key in defaults, (name, key)
+            value = value.strip().strip('"')
+            if isinstance(defaults[key], float):
+                assert defaults[key] == float(value), (name, key)
+            else:
+                assert str(defaults[key]) == value, (name, key)

@@ -27,6 +27,20 @@ def test_demo_prints_the_notes_results_exactly(demo):
     assert demo.stderr == ""
 
 
+def test_demo_trains_with_the_optimizers(demo):
+    import re
+
+    out = demo.stdout.split("4. Training", 1)[1]
+    for name in ("Momentum", "Adam"):
+        x, y = map(float, re.search(rf"{name} .*gradient_norm after \d+ steps, \(x, y\) = \((\S+), (\S+)\)",
+                                     out).groups())
+        assert abs(x - 1) < 1e-5 and abs(y - 1) < 1e-5
+    assert re.search(r"GD +lr 0.001: max_iter after 20000 steps", out)
+    # the labels come from sigmoid(2 x1 - x2 + 0.5): both fits recover those weights
+    for w1, w2, b in re.findall(r"w1 = (\S+), w2 = (\S+), b = (\S+)", out):
+        assert abs(float(w1) - 2) < 0.3 and abs(float(w2) + 1) < 0.3 and abs(float(b) - 0.5) < 0.3
+
+
 def test_help_and_version():
     assert "demo" in run("--help").stdout
     assert run("--version").stdout.startswith("symgrad ")
