@@ -59,5 +59,8 @@ class Newton(Optimizer):
             except np.linalg.LinAlgError:
                 damping = max(10.0 * damping, 1e-8 * scale)
                 continue
-            return np.linalg.solve(factor.T, np.linalg.solve(factor, grad)), damping
+            direction = np.linalg.solve(factor.T, np.linalg.solve(factor, grad))
+            if not np.all(np.isfinite(direction)):
+                break  # numpy's Cholesky does not fail on NaN entries, and no damping repairs them
+            return direction, damping
         return np.asarray(grad, dtype=np.float64) / scale, float("inf")

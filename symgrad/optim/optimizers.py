@@ -84,8 +84,12 @@ class Momentum(Optimizer):
         check_fraction(self, "dampening", self.dampening)
         if self.form not in ("torch", "seed"):
             raise DeclarationError(f"{self.name}: form must be 'torch' or 'seed', got {self.form!r}")
-        if self.nesterov and self.dampening:
-            raise DeclarationError(f"{self.name}: Nesterov momentum needs dampening=0 (as torch)")
+        if self.nesterov and (self.dampening or not self.momentum):
+            raise DeclarationError(f"{self.name}: Nesterov momentum needs momentum > 0 and dampening=0 "
+                                   f"(as torch), got momentum={self.momentum}, dampening={self.dampening}")
+        if self.form == "seed" and self.dampening:
+            raise DeclarationError(f"{self.name}: the velocity form (form='seed') has no dampening; "
+                                   f"got dampening={self.dampening}")
 
     def hyper(self) -> np.ndarray:
         return np.array([self.momentum, self.dampening, self.weight_decay, _flag(self.nesterov),
@@ -215,6 +219,9 @@ class Adam(Optimizer):
         check_nonnegative(self, "weight_decay", self.weight_decay)
         if self.max_of not in ("raw", "corrected"):
             raise DeclarationError(f"{self.name}: max_of must be 'raw' or 'corrected', got {self.max_of!r}")
+        if self.max_of != "raw" and not self.amsgrad:
+            raise DeclarationError(f"{self.name}: max_of={self.max_of!r} applies to AMSGrad only; "
+                                   "pass amsgrad=True or use sg.optim.AMSGrad")
 
     def hyper(self) -> np.ndarray:
         return np.array([*self.betas, self.eps, self.weight_decay, _flag(self.decoupled_weight_decay),

@@ -78,7 +78,11 @@ def constant() -> Schedule:
 
 def step(step_size: int, gamma: float = 0.1) -> Schedule:
     """Multiply the rate by ``gamma`` every ``step_size`` steps."""
-    if int(step_size) != step_size or step_size < 1:
+    try:
+        valid = int(step_size) == step_size and step_size >= 1
+    except (TypeError, ValueError, OverflowError):  # int() of nan, inf or a non-number
+        valid = False
+    if not valid:
         raise DeclarationError(f"step_size must be a positive integer, got {step_size!r}")
     _check(gamma, "gamma")
     return Schedule(_STEP, float(step_size), float(gamma), f"step(step_size={step_size}, gamma={gamma})")
@@ -108,5 +112,6 @@ def as_schedule(schedule) -> Schedule | _CallableSchedule:
 
 
 def _check(value: float, name: str) -> None:
-    if not (np.isfinite(value) and value >= 0):
+    number = isinstance(value, (int, float, np.integer, np.floating))
+    if not (number and np.isfinite(value) and value >= 0):
         raise DeclarationError(f"{name} must be a finite number >= 0, got {value!r}")
