@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,7 @@ class Checkpoint:
     batch: int
     seed: int
     optimizer: str
+    model: str
     explode: float
     elapsed: float
     history: History
@@ -52,6 +54,7 @@ def save_checkpoint(path, checkpoint: Checkpoint) -> None:
                      counters=np.array([checkpoint.state_step, checkpoint.step, checkpoint.epoch,
                                         checkpoint.batch], dtype=np.int64),
                      seed=np.array(str(checkpoint.seed)), optimizer=np.array(checkpoint.optimizer),
+                     model=np.array(checkpoint.model),
                      floats=np.array([checkpoint.explode, checkpoint.elapsed]), **fields)
             handle.flush()
             os.fsync(handle.fileno())
@@ -76,7 +79,7 @@ def load_checkpoint(path) -> Checkpoint:
             return Checkpoint(theta=data["theta"], state_names=tuple(str(s) for s in data["state_names"]),
                               state_arrays=data["state_arrays"], state_step=state_step, step=step,
                               epoch=epoch, batch=batch, seed=int(str(data["seed"])),
-                              optimizer=str(data["optimizer"]), explode=explode, elapsed=elapsed,
-                              history=history)
-    except (KeyError, ValueError, OSError) as error:
+                              optimizer=str(data["optimizer"]), model=str(data["model"]), explode=explode,
+                              elapsed=elapsed, history=history)
+    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
         raise DeclarationError(f"{str(path)!r} is not a symgrad checkpoint: {error}") from error

@@ -9,6 +9,8 @@ time budget. Both loops take bit-identical steps.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -70,6 +72,10 @@ class _Job:
     checkpoint_every: int
     progress: Progress
 
+    @functools.cached_property
+    def signature(self) -> str:
+        return _model_signature(self.compiled)
+
 
 def fit(model, X, T=None, optimizer: Optimizer | None = None, *, batch_size: int | None = None,
         epochs: int | None = None, max_iter: int | None = None, shuffle: bool = True, seed: int | None = None,
@@ -106,22 +112,23 @@ def fit(model, X, T=None, optimizer: Optimizer | None = None, *, batch_size: int
     compiled = _compiled(model, dtype, parallel)
     if not compiled.has_data:
         raise DeclarationError("this model has no inputs or targets; use sg.minimize instead")
-    _, X, T = compiled._arguments(np.zeros(compiled.n_params, compiled.dtype), X, T)
+    _, X, T = compiled._arguments(np.zeros(compiled.n_params, compiled.dtype), *_as_arrays(compiled, X, T))
     n = X.shape[0]
-    if batch_size is not None and (int(batch_size) != batch_size or batch_size < 1):
+    if batch_size is not None and not _positive_integer(batch_size):
         raise DeclarationError(f"batch_size must be None or a positive integer, got {batch_size!r}")
     batch = n if batch_size is None else min(int(batch_size), n)
     if validation is not None:
         if len(validation) != 2:
             raise DeclarationError("validation must be a pair (Xv, Tv)")
-        validation = compiled._arguments(np.zeros(compiled.n_params, compiled.dtype), *validation)[1:]
+        validation = compiled._arguments(np.zeros(compiled.n_params, compiled.dtype),
+                                         *_as_arrays(compiled, *validation))[1:]
     if epochs is None and max_iter is None:
         epochs = 100
     theta = _initial_theta(compiled, theta0, init_scale, seed)
     job = _Job(compiled, optimizer or Adam(), as_schedule(schedule), X, T, batch, bool(shuffle),
-               _limit(max_iter, "max_iter"), _limit(epochs, "epochs"), _tolerance(tol), float(ftol),
+               _count(max_iter, "max_iter"), _count(epochs, "epochs"), _tolerance(tol), float(ftol),
                _limit(time_limit, "time_limit"), tuple(callbacks), validation, False, checkpoint,
-               int(checkpoint_every), None)
+               _every(checkpoint_every), None)
     return _run(job, theta, seed, diverge_above, resume, fused, progress)
 
 
@@ -152,9 +159,9 @@ def minimize(objective, x0, optimizer: Optimizer | None = None, *, params=None, 
         raise DeclarationError("this model has inputs or targets; use sg.fit(model, X, T, ...)")
     theta = _initial_theta(compiled, x0, None, None)
     job = _Job(compiled, optimizer or Adam(), as_schedule(schedule), None, None, 1, False,
-               _limit(max_iter, "max_iter"), math.inf, _tolerance(tol), float(ftol),
+               _count(max_iter, "max_iter"), math.inf, _tolerance(tol), float(ftol),
                _limit(time_limit, "time_limit"), tuple(callbacks), None, False, checkpoint,
-               int(checkpoint_every), None)
+               _every(checkpoint_every), None)
     return _run(job, theta, None, diverge_above, resume, fused, progress)
 
 
@@ -167,12 +174,40 @@ def _compiled(model, dtype: str, parallel: bool) -> CompiledModel:
     return model.compile(dtype=dtype, parallel=parallel)
 
 
+def _as_arrays(compiled: CompiledModel, *arrays):
+    # fit(dtype=...) asks for that precision: the data is converted to it (and
+    # made contiguous), then validated for shape and finiteness.
+    return tuple(None if a is None else np.ascontiguousarray(a, dtype=compiled.dtype) for a in arrays)
+
+
 def _limit(value, name: str) -> float:
     if value is None:
         return math.inf
     if not (value >= 0):
         raise DeclarationError(f"{name} must be >= 0, got {value!r}")
     return value
+
+
+def _count(value, name: str) -> float:
+    """A step or epoch budget: a non-negative integer, or None for no limit."""
+    if value is None:
+        return math.inf
+    if not (_positive_integer(value) or value == 0):
+        raise DeclarationError(f"{name} must be a non-negative integer or None, got {value!r}")
+    return int(value)
+
+
+def _positive_integer(value) -> bool:
+    try:
+        return int(value) == value and value >= 1
+    except (TypeError, ValueError, OverflowError):  # int() of nan, inf or a non-number
+        return False
+
+
+def _every(checkpoint_every) -> int:
+    if not _positive_integer(checkpoint_every):
+        raise DeclarationError(f"checkpoint_every must be a positive integer, got {checkpoint_every!r}")
+    return int(checkpoint_every)
 
 
 def _tolerance(tol) -> float:
@@ -229,7 +264,8 @@ def _run(job: _Job, theta, seed, diverge_above, resume, fused, progress) -> FitR
         theta = saved.theta.astype(compiled.dtype)
         state = OptimizerState(saved.state_names, saved.state_arrays.astype(compiled.dtype), saved.state_step)
         position = _Position(saved.step, saved.epoch, saved.batch)
-        seed, explode, elapsed = saved.seed, saved.explode, saved.elapsed
+        explode, elapsed = saved.explode, saved.elapsed
+        seed = saved.seed if job.X is not None else None
         recorder = HistoryRecorder(saved.history)
     else:
         # loss_and_grad, not loss: it is compiled already, the loss kernel would be one more compile
@@ -267,9 +303,21 @@ def _check_resumable(saved: Checkpoint, job: _Job, theta) -> None:
     if saved.theta.shape != theta.shape:
         raise DeclarationError(f"the checkpoint holds {saved.theta.size} parameters, "
                                f"this model has {theta.size}")
+    if saved.model != job.signature:
+        raise DeclarationError(f"the checkpoint was written for another model or other compile options "
+                               f"(dtype, parallel, ...): {saved.model}, not {job.signature}")
     if saved.optimizer != repr(job.optimizer):
         raise DeclarationError(f"the checkpoint was written by {saved.optimizer}, not {job.optimizer!r}; "
                                "resume with the same optimizer")
+
+
+def _model_signature(compiled: CompiledModel) -> str:
+    """The model's symbols and a hash of its kernels' source (which the loss, dtype and compile
+    options shape, not the library versions): a checkpoint resumes only the run that wrote it."""
+    layout = compiled.layout
+    roles = "; ".join(f"{role} ({', '.join(map(str, symbols))})" for role, symbols in
+                      (("params", layout.params), ("inputs", layout.inputs), ("targets", layout.targets)))
+    return f"{roles}; kernels {hashlib.sha256(compiled.source.encode()).hexdigest()[:16]}"
 
 
 def _batch_sizes(n: int, batch: int) -> np.ndarray:
@@ -326,7 +374,7 @@ class _Loop:
             epoch_before = position.epoch
             self._advance(position, done, recorder)
             if status in (steps.NON_FINITE, steps.EXPLODED):
-                self._diverged(position, status, float(losses[done]))
+                self._diverged(position, status, float(losses[done]), float(norms[done]))
             if status in (steps.GRADIENT_NORM, steps.LOSS_CHANGE):
                 return steps.STATUS_REASONS[status], (float(losses[done]), float(norms[done]))
             if status == _CALLBACK:
@@ -405,8 +453,8 @@ class _Loop:
                 optimizer.update(self.theta, self.grad, self.state, rate)
             previous, has_previous = float(loss), True
             if job.callbacks:
-                info = StepInfo(position.step + j + 1, position.epoch, float(loss), float(norm), rate,
-                                self.theta)
+                epoch = position.epoch + (position.batch + j) // self.batches if data else position.epoch
+                info = StepInfo(position.step + j + 1, epoch, float(loss), float(norm), rate, self.theta)
                 if any([callback(info) is True for callback in job.callbacks]):
                     return j + 1, _CALLBACK
         return count, steps.RUNNING
@@ -449,9 +497,13 @@ class _Loop:
         loss, grad = job.compiled.loss_and_grad(self.theta, *data)
         return loss, float(steps.grad_norm(grad))
 
-    def _diverged(self, position: _Position, status: int, loss: float) -> None:
-        what = f"the loss became {loss}" if status == steps.NON_FINITE else \
-            f"the loss {loss:.6g} exceeded the divergence threshold {self.explode:.6g}"
+    def _diverged(self, position: _Position, status: int, loss: float, norm: float) -> None:
+        if status == steps.EXPLODED:
+            what = f"the loss {loss:.6g} exceeded the divergence threshold {self.explode:.6g}"
+        elif math.isfinite(loss):
+            what = f"the gradient norm became {norm} (the loss is {loss:.6g})"
+        else:
+            what = f"the loss became {loss}"
         raise DivergenceError(
             f"training diverged at step {position.step}: {what}. The last parameters with a finite loss are "
             f"in error.theta / error.params; try a smaller learning rate.",
@@ -463,4 +515,5 @@ class _Loop:
             theta=self.theta, state_names=self.state.names, state_arrays=self.state.arrays,
             state_step=self.state.step, step=position.step, epoch=position.epoch, batch=position.batch,
             seed=0 if self.seed is None else self.seed, optimizer=repr(self.job.optimizer),
+            model=self.job.signature,
             explode=self.explode, elapsed=elapsed, history=recorder.history()))

@@ -41,8 +41,9 @@ class _Growing:
 class History:
     """Per step (one entry per parameter update): ``loss`` (the batch loss at the
     parameters the step started from), ``grad_norm`` (of that batch gradient),
-    ``lr`` (the rate used). Per epoch: ``epoch_loss`` (mean of the epoch's batch
-    losses) and ``val_loss`` (on the validation data, NaN without it)."""
+    ``lr`` (the rate used). Per epoch: ``epoch_loss`` (the epoch's batch losses
+    averaged with the batch sizes as weights: the mean per-sample loss over the epoch)
+    and ``val_loss`` (on the validation data, NaN without it)."""
 
     loss: np.ndarray = field(default_factory=lambda: np.empty(0))
     grad_norm: np.ndarray = field(default_factory=lambda: np.empty(0))
