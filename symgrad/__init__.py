@@ -7,11 +7,13 @@ straight-line program and plain SymPy derivatives.
 
 from __future__ import annotations
 
-from . import errors, optim, schedules
+from . import check, errors, optim, schedules
 from ._version import __version__  # noqa: E402
 from .api import emit, grad, graph, hessian, jacobian, program
+from .check import GradientReport, gradcheck, hesscheck
 from .declare import losses
 from .declare.functions import expand_activations, relu, sigmoid, softplus
+from .files import load_data, load_model, parse_expression
 from .inspect.explain import Explanation, explain
 from .model import Model
 from .program.program import Program
@@ -21,22 +23,29 @@ from .train.result import FitResult, History
 __all__ = [
     "Explanation",
     "FitResult",
+    "GradientReport",
     "History",
     "StepInfo",
     "Model",
     "Program",
     "emit",
+    "check",
     "errors",
     "expand_activations",
     "explain",
     "fit",
     "grad",
+    "gradcheck",
     "graph",
     "hessian",
+    "hesscheck",
     "jacobian",
+    "load_data",
+    "load_model",
     "losses",
     "minimize",
     "optim",
+    "parse_expression",
     "program",
     "relu",
     "schedules",

@@ -10,11 +10,14 @@ from __future__ import annotations
 __all__ = [
     "SymgradError",
     "DeclarationError",
+    "ParseError",
     "UnsupportedOperationError",
     "ShapeError",
     "EvaluationError",
     "SymgradWarning",
     "DivergenceError",
+    "ComplexStepError",
+    "GradientCheckError",
 ]
 
 
@@ -24,6 +27,20 @@ class SymgradError(Exception):
 
 class DeclarationError(SymgradError, ValueError):
     """A model or a call was declared inconsistently (roles, symbols, arguments)."""
+
+
+class ParseError(DeclarationError):
+    """A string (an expression or a model file) is outside the grammar symgrad accepts.
+
+    Attributes:
+        text: the text that was parsed (``None`` if not a single expression).
+        offset: 0-based character offset of the offending construct in ``text``, if known.
+    """
+
+    def __init__(self, message: str, *, text: str | None = None, offset: int | None = None):
+        super().__init__(message)
+        self.text = text
+        self.offset = offset
 
 
 class UnsupportedOperationError(SymgradError, TypeError):
@@ -58,3 +75,21 @@ class DivergenceError(SymgradError, ArithmeticError):
         self.params = params
         self.step = step
         self.loss = loss
+
+
+class ComplexStepError(UnsupportedOperationError):
+    """Complex-step differentiation was asked for a loss that is not complex-analytic
+    (Abs, Max, Min, relu, sign, Heaviside, Piecewise) or not evaluable in complex numbers."""
+
+
+class GradientCheckError(SymgradError, AssertionError):
+    """A gradient or Hessian check found entries that disagree with finite differences.
+
+    Attributes:
+        report: the full report (a :class:`symgrad.check.GradientReport` or
+            :class:`symgrad.check.TaylorReport`).
+    """
+
+    def __init__(self, message: str, *, report=None):
+        super().__init__(message)
+        self.report = report

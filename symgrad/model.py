@@ -121,7 +121,8 @@ class Model:
         return sp.Matrix(n, n, [full[("hess", 0, i, j)] for i in range(n) for j in range(n)])
 
     def compile(self, dtype: str = "float64", parallel: bool = False, fastmath: bool = False,
-                hessian: bool | None = None, hvp: bool | None = None, cache_dir=None) -> CompiledModel:
+                hessian: bool | None = None, hvp: bool | None = None, cache_dir=None,
+                check: bool = False) -> CompiledModel:
         """Compile numba kernels for the batch objective (cached on disk and per model).
 
         Args:
@@ -134,6 +135,10 @@ class Model:
                 with at most 50 parameters (it roughly doubles the generated code).
             cache_dir: where generated modules live (default ``$SYMGRAD_CACHE_DIR``
                 or the user cache directory).
+            check: after compiling, compare the gradient kernel with central
+                differences at a random point (on a random batch of 8 samples for
+                a model with data; see :func:`symgrad.check.quick.check_compiled`)
+                and raise :class:`~symgrad.errors.GradientCheckError` on a mismatch.
 
         The kernels differentiate a numerically stable form of the loss that is
         mathematically equal to it (``log(sigmoid(z))`` as ``-softplus(-z)``, ...).
@@ -146,8 +151,12 @@ class Model:
             self._compiled[options] = CompiledModel(
                 layout, lambda: self.kernel_programs(hessian, hvp), key=self.fingerprint(),
                 dtype=dtype, parallel=parallel, fastmath=fastmath, cache_dir=cache_dir,
-                description=repr(self),
+                description=repr(self), value_programs=self.kernel_programs,
             )
+        if check:
+            from .check.quick import check_compiled  # the checker sits downstream of compile
+
+            check_compiled(self._compiled[options])
         return self._compiled[options]
 
     def fingerprint(self) -> str:

@@ -83,6 +83,10 @@ class NumbaPrinter(PythonCodePrinter):
     """Prints one expression; ``names`` maps every symbol to an identifier."""
 
     printmethod = "_numbacode"
+    #: Function class -> template; a subclass may print for another number type.
+    function_templates: Mapping[type, str] = FUNCTION_TEMPLATES
+    #: Names the printer calls for square roots and logarithms.
+    sqrt, log, log1p = "math.sqrt", "math.log", "math.log1p"
 
     def __init__(self, names: Mapping[sp.Symbol, str], literal: str = "{0}"):
         super().__init__({"fully_qualified_modules": False, "standard": "python3"})
@@ -119,9 +123,9 @@ class NumbaPrinter(PythonCodePrinter):
         base, exponent = expr.args
         b = self.parenthesize(base, sp.printing.precedence.PRECEDENCE["Pow"])
         if exponent == sp.S.Half:
-            return f"math.sqrt({self._print(base)})"
+            return f"{self.sqrt}({self._print(base)})"
         if exponent == -sp.S.Half:
-            return f"({self._float(1)} / math.sqrt({self._print(base)}))"
+            return f"({self._float(1)} / {self.sqrt}({self._print(base)}))"
         if exponent.is_Integer and 1 <= exponent <= 4:
             return "(" + "*".join([b] * int(exponent)) + ")"
         if exponent.is_Integer and -4 <= exponent <= -1:
@@ -132,8 +136,8 @@ class NumbaPrinter(PythonCodePrinter):
     def _print_log(self, expr):
         (arg,) = expr.args
         if arg.is_Add and sp.S.One in arg.args:  # log(1 + u) loses u when u is tiny
-            return f"math.log1p({self._print(arg - 1)})"
-        return f"math.log({self._print(arg)})"
+            return f"{self.log1p}({self._print(arg - 1)})"
+        return f"{self.log}({self._print(arg)})"
 
     def _print_Heaviside(self, expr):
         at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
@@ -150,7 +154,7 @@ class NumbaPrinter(PythonCodePrinter):
         return text
 
     def _print_Function(self, expr):
-        template = FUNCTION_TEMPLATES.get(type(expr))
+        template = self.function_templates.get(type(expr))
         if template is None:
             raise UnsupportedOperationError(f"no numba print rule for {type(expr).__name__} in {expr}")
         return template.format(*(self._print(a) for a in expr.args), zero=self._float(0))

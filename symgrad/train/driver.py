@@ -71,6 +71,7 @@ class _Job:
     checkpoint: str | None
     checkpoint_every: int
     progress: Progress
+    check_every: int | None = None
 
     @functools.cached_property
     def signature(self) -> str:
@@ -83,7 +84,7 @@ def fit(model, X, T=None, optimizer: Optimizer | None = None, *, batch_size: int
         theta0=None, init_scale: float = 0.1, tol: float | None = None, ftol: float = 0.0,
         time_limit: float | None = None, diverge_above: float | None = None, checkpoint=None,
         checkpoint_every: int = 1000, resume=None, fused: bool | None = None, dtype: str = "float64",
-        parallel: bool = False) -> FitResult:
+        parallel: bool = False, check_every: int | None = None) -> FitResult:
     """Train ``model`` on the samples ``X`` (inputs) and ``T`` (targets).
 
     Args:
@@ -107,6 +108,9 @@ def fit(model, X, T=None, optimizer: Optimizer | None = None, *, batch_size: int
         checkpoint: an ``.npz`` path written atomically every ``checkpoint_every`` steps and at the end;
             ``resume``: such a path to continue from (the result equals an uninterrupted run).
         fused: run chunks inside one compiled function (default: whenever possible).
+        check_every: every this many steps, compare the compiled gradient with central
+            differences at the current parameters (on the first 8 samples); a mismatch
+            raises :class:`~symgrad.errors.GradientCheckError`.
         dtype, parallel: passed to :meth:`Model.compile`.
     """
     compiled = _compiled(model, dtype, parallel)
@@ -128,7 +132,7 @@ def fit(model, X, T=None, optimizer: Optimizer | None = None, *, batch_size: int
     job = _Job(compiled, optimizer or Adam(), as_schedule(schedule), X, T, batch, bool(shuffle),
                _count(max_iter, "max_iter"), _count(epochs, "epochs"), _tolerance(tol), float(ftol),
                _limit(time_limit, "time_limit"), tuple(callbacks), validation, False, checkpoint,
-               _every(checkpoint_every), None)
+               _every(checkpoint_every), None, _check_every(check_every))
     return _run(job, theta, seed, diverge_above, resume, fused, progress)
 
 
@@ -136,7 +140,7 @@ def minimize(objective, x0, optimizer: Optimizer | None = None, *, params=None, 
              tol: float | None = 1e-8, ftol: float = 0.0, schedule=None, callbacks: Sequence[Callable] = (),
              progress: bool | None = None, time_limit: float | None = None,
              diverge_above: float | None = None, checkpoint=None, checkpoint_every: int = 1000, resume=None,
-             fused: bool | None = None, dtype: str = "float64") -> FitResult:
+             fused: bool | None = None, dtype: str = "float64", check_every: int | None = None) -> FitResult:
     """Minimise a data-free objective: a SymPy expression or a data-free ``Model``.
 
     ``x0`` is ``{symbol: value}`` (its order is the order of ``theta``) or an
@@ -161,7 +165,7 @@ def minimize(objective, x0, optimizer: Optimizer | None = None, *, params=None, 
     job = _Job(compiled, optimizer or Adam(), as_schedule(schedule), None, None, 1, False,
                _count(max_iter, "max_iter"), math.inf, _tolerance(tol), float(ftol),
                _limit(time_limit, "time_limit"), tuple(callbacks), None, False, checkpoint,
-               _every(checkpoint_every), None)
+               _every(checkpoint_every), None, _check_every(check_every))
     return _run(job, theta, None, diverge_above, resume, fused, progress)
 
 
@@ -202,6 +206,12 @@ def _positive_integer(value) -> bool:
         return int(value) == value and value >= 1
     except (TypeError, ValueError, OverflowError):  # int() of nan, inf or a non-number
         return False
+
+
+def _check_every(check_every) -> int | None:
+    if check_every is not None and not _positive_integer(check_every):
+        raise DeclarationError(f"check_every must be None or a positive integer, got {check_every!r}")
+    return None if check_every is None else int(check_every)
 
 
 def _every(checkpoint_every) -> int:
@@ -381,6 +391,8 @@ class _Loop:
                 return "callback", None
             if position.epoch > epoch_before and self._epoch_converged():
                 return "gradient_norm", self.full_evaluation()
+            if job.check_every and position.step % job.check_every == 0 and done:
+                self.check_gradient()
             if job.checkpoint is not None and position.step % job.checkpoint_every == 0 and done:
                 self.save(position, recorder, time.perf_counter() - started)
             job.progress.update(position.step, float(losses[max(done - 1, 0)]))
@@ -390,8 +402,9 @@ class _Loop:
     def _chunk_size(self, position: _Position, chunk: int) -> int:
         job = self.job
         count = min(chunk, job.max_iter - position.step)
-        if job.checkpoint is not None:
-            count = min(count, job.checkpoint_every - position.step % job.checkpoint_every)
+        for every in (job.checkpoint_every if job.checkpoint is not None else None, job.check_every):
+            if every:
+                count = min(count, every - position.step % every)
         if job.X is not None:
             left_in_epoch = self.batches - position.batch
             epochs_left = job.max_epochs - position.epoch
@@ -490,6 +503,14 @@ class _Loop:
     def _epoch_converged(self) -> bool:
         # Mini-batch runs test the tolerance on the full data once per epoch.
         return self.job.tol >= 0 and self.batches > 1 and self.full_evaluation()[1] <= self.job.tol
+
+    def check_gradient(self) -> None:
+        """The gradient check of ``check_every``: central differences on a few samples."""
+        from ..check.quick import BATCH_ROWS, quick_check
+
+        job = self.job
+        data = () if job.X is None else (job.X[:BATCH_ROWS], job.T[:BATCH_ROWS])
+        quick_check(job.compiled, self.theta.copy(), *data).assert_ok()
 
     def full_evaluation(self) -> tuple[float, float]:
         job = self.job
