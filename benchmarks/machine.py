@@ -13,8 +13,8 @@ from pathlib import Path
 __all__ = ["machine_info"]
 
 PACKAGES = ("sympy", "numpy", "networkx", "numba")
-#: Recorded only when installed (grad_throughput's PyTorch peer).
-OPTIONAL_PACKAGES = ("torch",)
+#: Recorded only when installed (the optional peers of grad_throughput, rosenbrock_adam and logreg).
+OPTIONAL_PACKAGES = ("torch", "jax", "jaxlib", "pytensor", "scipy", "scikit-learn")
 ROOT = Path(__file__).resolve().parent.parent
 
 
