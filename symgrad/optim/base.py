@@ -13,6 +13,7 @@ A custom optimizer subclasses :class:`Optimizer` and overrides ``update``
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -64,6 +65,11 @@ class Optimizer:
         """Hyperparameters in the order the update kernel reads them."""
         return np.zeros(1)
 
+    @functools.cached_property
+    def _hyper64(self) -> np.ndarray:
+        # built once: the Python-level loop calls update every step
+        return self.hyper().astype(np.float64)
+
     def init(self, theta) -> OptimizerState:
         """Fresh state for parameters shaped like ``theta``."""
         n = np.asarray(theta).shape[0]
@@ -83,7 +89,7 @@ class Optimizer:
         state.step += 1
         rate = self.lr if lr is None else lr
         # float64 hyperparameters and rate whatever theta's dtype: the fused loop does the same
-        self.kernel(theta, grad, state.arrays, self.hyper().astype(np.float64), state.step, float(rate))
+        self.kernel(theta, grad, state.arrays, self._hyper64, state.step, float(rate))
         return theta, state
 
 

@@ -113,8 +113,9 @@ def adam_update(theta, g, state, hyper, t, lr):
     b1, b2, eps, wd = hyper[0], hyper[1], hyper[2], hyper[3]
     decoupled, amsgrad, corrected = hyper[4] != 0.0, hyper[5] != 0.0, hyper[6] != 0.0
     m, v, vmax = state[0], state[1], state[2]
-    bc1 = 1.0 - b1 ** t
-    bc2 = 1.0 - b2 ** t
+    # float exponents: an integer power is a loop of multiplications per step
+    bc1 = 1.0 - b1 ** float(t)
+    bc2 = 1.0 - b2 ** float(t)
     step = lr / bc1
     root_bc2 = math.sqrt(bc2)
     for i in range(theta.shape[0]):
@@ -142,7 +143,7 @@ def adamax_update(theta, g, state, hyper, t, lr):
     # hyper: (beta1, beta2, eps, weight_decay); state: (m, infinity norm)
     b1, b2, eps, wd = hyper[0], hyper[1], hyper[2], hyper[3]
     m, u = state[0], state[1]
-    step = lr / (1.0 - b1 ** t)
+    step = lr / (1.0 - b1 ** float(t))
     for i in range(theta.shape[0]):
         d = g[i] + wd * theta[i]
         m[i] = b1 * m[i] + (1.0 - b1) * d
@@ -158,7 +159,7 @@ def nadam_update(theta, g, state, hyper, t, lr):
     m, v, product = state[0], state[1], state[2]
     mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
     mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-    bc2 = 1.0 - b2 ** t
+    bc2 = 1.0 - b2 ** float(t)
     for i in range(theta.shape[0]):
         d = g[i] + wd * theta[i]
         prod = product[i] * mu

@@ -45,7 +45,8 @@ _STEP = '''
         t = step0 + done
         lr = scheduled_rate(int(schedule[0]), schedule[1], schedule[2], lr0, t)
         rates[done] = lr
-        last_good[:] = theta
+        for i in range(theta.shape[0]):  # not last_good[:] = theta: its shape check costs 4 s of compile
+            last_good[i] = theta[i]
         update(theta, grad, state, hyper, t + 1, lr)
         previous = loss
         has_previous = True
