@@ -15,15 +15,18 @@ import importlib.util
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import IO
 
 import numba
 import numpy as np
 
 from .._version import __version__
 
-__all__ = ["cache_directory", "module_key", "store_module", "load_module", "lookup", "remember", "ENV_VAR"]
+__all__ = ["cache_directory", "module_key", "store_module", "load_module", "lookup", "remember", "ENV_VAR",
+           "write_atomically"]
 
 #: Environment variable naming the cache directory.
 ENV_VAR = "SYMGRAD_CACHE_DIR"
@@ -48,17 +51,23 @@ def module_key(text: str) -> str:
     return hashlib.sha256(f"{_VERSIONS}\n{text}".encode()).hexdigest()[:24]
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, write: Callable[[IO], None], binary: bool = False) -> None:
+    """Call ``write(handle)`` on a temporary file beside ``path``, then rename it into place:
+    a reader sees the old file or the whole new one, never a part."""
     fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as handle:
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    write_atomically(path, lambda handle: handle.write(text))
 
 
 def store_module(source: str, directory: Path) -> tuple[Path, bool]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import EvaluationError, ShapeError
+from ..errors import DeclarationError, EvaluationError, ShapeError
 
-__all__ = ["check_theta", "check_data", "check_out"]
+__all__ = ["check_theta", "check_data", "check_out", "flat_parameters"]
 
 
 def _check_array(value, name: str, dtype: np.dtype) -> np.ndarray:
@@ -65,3 +65,24 @@ def check_out(out, shape: tuple[int, ...], dtype: np.dtype, name: str = "out") -
     if out.shape != shape:
         raise ShapeError(f"{name} has shape {out.shape}, expected {shape}")
     return out
+
+
+def flat_parameters(values, params, dtype, name: str = "theta") -> np.ndarray:
+    """A new flat array in the order of ``params`` from an array-like or ``{symbol: value}``
+    (which must name every parameter and nothing else); finite values only."""
+    if isinstance(values, dict):
+        unknown = [s for s in values if s not in params]
+        if unknown:
+            raise DeclarationError(f"{name} gives values for {unknown}, which are not among the "
+                                   f"parameters {list(params)}")
+        missing = [p for p in params if p not in values]
+        if missing:
+            raise DeclarationError(f"{name} has no value for parameter(s) {missing}")
+        values = [values[p] for p in params]
+    array = np.array(values, dtype=dtype).reshape(-1)
+    if array.shape != (len(params),):
+        raise DeclarationError(f"{name} has {array.size} entries, expected {len(params)} "
+                               f"({', '.join(map(str, params))})")
+    if not np.all(np.isfinite(array)):
+        raise DeclarationError(f"{name} must be finite, got {array}")
+    return array

@@ -9,14 +9,13 @@ to a temporary name and renamed, so a crash never leaves half a checkpoint.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..compile.cache import write_atomically
 from ..errors import DeclarationError
 from .result import History
 
@@ -46,22 +45,14 @@ def save_checkpoint(path, checkpoint: Checkpoint) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fields = {f"history_{name}": values for name, values in checkpoint.history.to_dict().items()}
-    fd, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, format=_FORMAT, theta=checkpoint.theta, state_arrays=checkpoint.state_arrays,
-                     state_names=np.array(checkpoint.state_names, dtype=str),
-                     counters=np.array([checkpoint.state_step, checkpoint.step, checkpoint.epoch,
-                                        checkpoint.batch], dtype=np.int64),
-                     seed=np.array(str(checkpoint.seed)), optimizer=np.array(checkpoint.optimizer),
-                     model=np.array(checkpoint.model),
-                     floats=np.array([checkpoint.explode, checkpoint.elapsed]), **fields)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    arrays = dict(format=_FORMAT, theta=checkpoint.theta, state_arrays=checkpoint.state_arrays,
+                  state_names=np.array(checkpoint.state_names, dtype=str),
+                  counters=np.array([checkpoint.state_step, checkpoint.step, checkpoint.epoch,
+                                     checkpoint.batch], dtype=np.int64),
+                  seed=np.array(str(checkpoint.seed)), optimizer=np.array(checkpoint.optimizer),
+                  model=np.array(checkpoint.model),
+                  floats=np.array([checkpoint.explode, checkpoint.elapsed]), **fields)
+    write_atomically(path, lambda handle: np.savez(handle, **arrays), binary=True)
 
 
 def load_checkpoint(path) -> Checkpoint:

@@ -20,6 +20,7 @@ import numpy as np
 import sympy as sp
 
 from ..compile.compiled import CompiledModel
+from ..compile.validate import flat_parameters
 from ..errors import DeclarationError, DivergenceError
 from ..optim import Adam
 from ..optim.base import Optimizer, OptimizerState
@@ -161,7 +162,7 @@ def minimize(objective, x0, optimizer: Optimizer | None = None, *, params=None, 
     compiled = _compiled(model, dtype, False)
     if compiled.has_data:
         raise DeclarationError("this model has inputs or targets; use sg.fit(model, X, T, ...)")
-    theta = _initial_theta(compiled, x0, None, None)
+    theta = _initial_theta(compiled, x0, None, None, name="x0")
     job = _Job(compiled, optimizer or Adam(), as_schedule(schedule), None, None, 1, False,
                _count(max_iter, "max_iter"), math.inf, _tolerance(tol), float(ftol),
                _limit(time_limit, "time_limit"), tuple(callbacks), None, False, checkpoint,
@@ -224,28 +225,12 @@ def _tolerance(tol) -> float:
     return -1.0 if tol is None else float(_limit(tol, "tol"))
 
 
-def _initial_theta(compiled: CompiledModel, theta0, init_scale, seed) -> np.ndarray:
-    params = compiled.layout.params
+def _initial_theta(compiled: CompiledModel, theta0, init_scale, seed, name: str = "theta0") -> np.ndarray:
     if theta0 is None:
         # seed 000: initialise the weights from N(0, sigma^2)
         rng = np.random.default_rng(seed)
-        return rng.normal(0.0, init_scale, len(params)).astype(compiled.dtype)
-    if isinstance(theta0, dict):
-        unknown = [s for s in theta0 if s not in params]
-        if unknown:
-            raise DeclarationError(f"initial values given for {unknown}, which are not among the "
-                                   f"parameters {list(params)}")
-        missing = [p for p in params if p not in theta0]
-        if missing:
-            raise DeclarationError(f"no initial value for parameter(s) {missing}")
-        theta0 = [theta0[p] for p in params]
-    theta = np.array(theta0, dtype=compiled.dtype).reshape(-1)
-    if theta.shape != (len(params),):
-        raise DeclarationError(f"initial parameters have {theta.size} entries, expected {len(params)} "
-                               f"({', '.join(map(str, params))})")
-    if not np.all(np.isfinite(theta)):
-        raise DeclarationError(f"initial parameters must be finite, got {theta}")
-    return theta
+        return rng.normal(0.0, init_scale, len(compiled.layout.params)).astype(compiled.dtype)
+    return flat_parameters(theta0, compiled.layout.params, compiled.dtype, name)
 
 
 # -- the run ------------------------------------------------------------------------

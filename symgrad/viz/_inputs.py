@@ -12,6 +12,7 @@ import numpy as np
 import sympy as sp
 
 from ..compile.compiled import CompiledModel
+from ..compile.validate import flat_parameters
 from ..errors import DeclarationError
 from ..model import Model
 
@@ -39,23 +40,9 @@ def as_compiled(objective, params=None) -> CompiledModel:
 
 def as_theta(theta, compiled: CompiledModel, name: str = "theta") -> np.ndarray:
     """A float64 copy of ``theta``: an array, ``{symbol: value}`` or a FitResult (its ``.theta``)."""
-    params = compiled.layout.params
     if hasattr(theta, "theta") and not isinstance(theta, np.ndarray):
         theta = theta.theta
-    if isinstance(theta, dict):
-        missing = [p for p in params if p not in theta]
-        unknown = [s for s in theta if s not in params]
-        if missing or unknown:
-            raise DeclarationError(f"{name} must give a value for exactly the parameters "
-                                   f"{', '.join(map(str, params))}; missing {missing}, unknown {unknown}")
-        theta = [theta[p] for p in params]
-    array = np.array(theta, dtype=np.float64).reshape(-1)
-    if array.shape != (len(params),):
-        raise DeclarationError(f"{name} has {array.size} entries, expected {len(params)} "
-                               f"({', '.join(map(str, params))})")
-    if not np.all(np.isfinite(array)):
-        raise DeclarationError(f"{name} must be finite, got {array}")
-    return array
+    return flat_parameters(theta, compiled.layout.params, np.float64, name)
 
 
 class LossEvaluator:

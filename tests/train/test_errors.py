@@ -42,7 +42,7 @@ def test_not_a_model(rosenbrock_x0):
 def test_theta0_dict_must_name_every_parameter(logreg, data):
     X, T = data
     w1, w2, b = logreg.params
-    with pytest.raises(DeclarationError, match=r"no initial value .*\bb\b"):
+    with pytest.raises(DeclarationError, match=r"no value for .*\bb\b"):
         sg.fit(logreg, X, T, theta0={w1: 0.1, w2: 0.2})
     z = sp.Symbol("z")
     with pytest.raises(DeclarationError, match=r"\[z\]"):
@@ -51,7 +51,7 @@ def test_theta0_dict_must_name_every_parameter(logreg, data):
 
 def test_x0_dict_errors(quadratic):
     x, y = quadratic.params
-    with pytest.raises(DeclarationError, match=r"no initial value .*\by\b"):
+    with pytest.raises(DeclarationError, match=r"no value for .*\by\b"):
         sg.minimize(quadratic, {x: 1.0})
     with pytest.raises(DeclarationError, match="not among the parameters"):
         sg.minimize(quadratic, {x: 1.0, y: 2.0, sp.Symbol("w"): 0.0})
