@@ -66,10 +66,16 @@ def is_model_file(text: str) -> bool:
     return Path(text).suffix in MODEL_SUFFIXES and Path(text).is_file()
 
 
-def model_file(path: str):
+def model_file(path: str, data: str | None = None):
+    """The loaded model file; ``data`` (a ``--data`` option) replaces the file's data file."""
     if Path(path).suffix not in MODEL_SUFFIXES:
         raise DeclarationError(f"{path}: a model file is a .toml (declarative) or .py (trusted code) file")
-    return load_model(path)
+    loaded = load_model(path)
+    if data is not None:
+        if not (loaded.model.inputs or loaded.model.targets):
+            raise DeclarationError(f"{path} is a data-free objective; --data does not apply")
+        loaded.data = Path(data)
+    return loaded
 
 
 def point(loaded, at: str | None, params_file: str | None, rng_seed: int | None = 0) -> np.ndarray:

@@ -94,20 +94,14 @@ def _explain(args, out) -> None:
     out.write(str(loaded.model.explain(symbols[args.param], at=at, names=loaded.names)) + "\n")
 
 
-def _data(loaded, data: str | None):
-    from ..files import load_data
-
-    return load_data(data, loaded.model) if data else loaded.load_data()
-
-
 def _check(args, out) -> int:
     from ..check import gradcheck
 
-    loaded = arguments.model_file(args.model)
+    loaded = arguments.model_file(args.model, args.data)
     theta = arguments.point(loaded, args.at, args.params, args.seed)
     data = ()
     if loaded.model.inputs or loaded.model.targets:
-        X, T = _data(loaded, args.data)
+        X, T = loaded.load_data()
         data = (X[: args.rows], T[: args.rows])
     report = gradcheck(loaded.model, theta, *data, method=args.method, seed=args.seed)
     out.write(str(report) + "\n")
@@ -117,7 +111,7 @@ def _check(args, out) -> int:
 def _train(args, out) -> None:
     from ..files.settings import build_optimizer
 
-    loaded = arguments.model_file(args.model)
+    loaded = arguments.model_file(args.model, args.data)
     overrides = {key: value for key, value in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                                ("max_iter", args.max_iter), ("tol", args.tol),
                                                ("seed", args.seed), ("checkpoint", args.checkpoint),
@@ -128,19 +122,7 @@ def _train(args, out) -> None:
         name = args.optimizer or (type(base).__name__ if base is not None else "Adam")
         options = {"name": name, **({"lr": args.lr} if args.lr is not None else {})}
         overrides["optimizer"] = build_optimizer(options, where="--optimizer/--lr")
-    data = loaded.model.inputs or loaded.model.targets
-    if args.data:
-        if not data:
-            raise DeclarationError(f"{args.model} is a data-free objective; --data does not apply")
-        from ..train.driver import fit
-
-        X, T = _data(loaded, args.data)
-        arguments_ = {**loaded.training_arguments(), **overrides}
-        if loaded.x0 is not None:
-            arguments_.setdefault("theta0", loaded.x0)
-        result = fit(loaded.model, X, T, **arguments_)
-    else:
-        result = loaded.run(**overrides)
+    result = loaded.run(**overrides)
     out.write(f"{result.reason} after {result.n_iter} steps ({result.n_epochs} epochs, "
               f"{result.elapsed:.3g} s): loss {result.loss:.6g}, |grad| {result.grad_norm:.3g}\n")
     for symbol, value in result.params.items():

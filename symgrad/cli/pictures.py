@@ -59,13 +59,9 @@ def _graph(args, out) -> None:
 def _landscape(args, out) -> None:
     from ..viz import landscape_1d, landscape_2d
 
-    loaded = arguments.model_file(args.model)
+    loaded = arguments.model_file(args.model, args.data)
     theta = arguments.point(loaded, args.at, args.params, args.seed)
-    data = ()
-    if loaded.model.inputs or loaded.model.targets:
-        from ..files import load_data
-
-        data = load_data(args.data, loaded.model) if args.data else loaded.load_data()
+    data = loaded.load_data() if loaded.model.inputs or loaded.model.targets else ()
     draw = landscape_1d if args.dims == 1 else landscape_2d
     picture = draw(loaded.model, theta, *data, seed=args.seed, path=args.output)
     out.write(f"wrote {args.output}: loss from {picture.values.min():.6g} to {picture.values.max():.6g}\n")

@@ -146,3 +146,15 @@ def test_bench_without_the_benchmarks_says_where_they_are(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "benchmarks.__main__", None)  # makes the import fail
     assert main(["bench"]) == 1
     assert "source repository" in capsys.readouterr().err
+
+
+def test_data_option_replaces_the_files_data(tmp_path):
+    rows = (MODELS / "logistic.csv").read_text().splitlines()
+    (tmp_path / "half.csv").write_text("\n".join(rows[: 1 + (len(rows) - 1) // 2]) + "\n")
+    whole = ok("train", MODELS / "logistic.toml", "--epochs", "1", "--batch-size", "10", "--no-progress")
+    half = ok("train", MODELS / "logistic.toml", "--data", tmp_path / "half.csv", "--epochs", "1",
+              "--batch-size", "10", "--no-progress")
+    steps = [int(re.search(r"after (\d+) steps", out).group(1)) for out in (whole, half)]
+    assert steps[1] == -(-((len(rows) - 1) // 2) // 10) and steps[0] > steps[1]
+    result = run("train", MODELS / "rosenbrock.toml", "--data", tmp_path / "half.csv")
+    assert result.returncode == 1 and "data-free" in result.stderr
