@@ -7,11 +7,17 @@ trained by full-batch gradient descent (the notes' batch GD) and by
 mini-batch Adam, with the cross-entropy on a held-out quarter as validation.
 """
 
+import sys
+
 import numpy as np
 import sympy as sp
-from sklearn.datasets import load_breast_cancer
 
 import symgrad as sg
+
+try:
+    from sklearn.datasets import load_breast_cancer
+except ImportError:
+    sys.exit("this example loads its data from scikit-learn: pip install scikit-learn")
 
 data = load_breast_cancer()
 X, T = data.data, data.target.astype(float)
