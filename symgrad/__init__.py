@@ -7,12 +7,13 @@ straight-line program and plain SymPy derivatives.
 
 from __future__ import annotations
 
-from . import check, errors, optim, schedules
+from . import check, errors, nn, optim, schedules
 from ._version import __version__  # noqa: E402
 from .api import emit, grad, graph, hessian, jacobian, program
 from .check import GradientReport, gradcheck, hesscheck
 from .declare import losses
 from .declare.functions import expand_activations, relu, sigmoid, softplus
+from .declare.tensors import Input, Param, Target
 from .files import load_data, load_model, parse_expression
 from .inspect.explain import Explanation, explain
 from .model import Model
@@ -25,6 +26,9 @@ __all__ = [
     "FitResult",
     "GradientReport",
     "History",
+    "Input",
+    "Param",
+    "Target",
     "StepInfo",
     "Model",
     "Program",
@@ -44,6 +48,7 @@ __all__ = [
     "load_model",
     "losses",
     "minimize",
+    "nn",
     "optim",
     "parse_expression",
     "program",

@@ -13,6 +13,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .codegen.emit import emit_source
 from .errors import DeclarationError
@@ -86,12 +87,44 @@ def grad(expr: sp.Basic, wrt, at: Point | None = None):
     array([-8.,  6.,  2.,  0.])
     """
     wrt = _as_wrt(wrt)
+    if _has_matrices(expr, wrt):
+        return _elementwise_grad(expr, wrt, at)
     prog = build_program(expr, wrt, order=1, cse=at is None)
     keys = [("grad", 0, i) for i in range(len(wrt))]
     if at is not None:
         return _at(prog, at, keys)
     expanded = prog.expanded()
     return [expanded[k] for k in keys]
+
+
+def _has_matrices(expr, wrt) -> bool:
+    from .declare.tensors import matrix_symbols
+
+    return isinstance(expr, sp.Basic) and bool(matrix_symbols(expr)) or any(
+        isinstance(w, (sp.MatrixSymbol, MatrixElement)) for w in wrt)
+
+
+def _elementwise_grad(expr, wrt, at):
+    """``grad`` of an expression of matrices with respect to single elements (``W1[2, 0]``):
+    the matrices are written out element by element and each element is a scalar symbol."""
+    from .declare.tensors import explicit
+
+    for w in wrt:
+        if not isinstance(w, (sp.Symbol, MatrixElement)):
+            raise DeclarationError(f"differentiate with respect to symbols or single elements such as "
+                                   f"W[2, 0]; got {w!r} (a layered Model gives whole-matrix gradients)")
+    scalar = explicit(expr)
+    if isinstance(scalar, sp.MatrixBase):
+        if scalar.shape != (1, 1):
+            raise DeclarationError(f"grad needs a scalar expression, got a matrix of shape {scalar.shape}")
+        scalar = scalar[0, 0]
+    elements = {e for e in sp.preorder_traversal(scalar) if isinstance(e, MatrixElement)} | {
+        w for w in wrt if isinstance(w, MatrixElement)}
+    stand_in = {e: sp.Dummy(f"{e.parent}_{e.i}_{e.j}", real=True) for e in elements}
+    back = {s: e for e, s in stand_in.items()}
+    result = grad(scalar.xreplace(stand_in), [stand_in.get(w, w) for w in wrt],
+                  at=None if at is None else {stand_in.get(k, k): v for k, v in at.items()})
+    return result if at is not None else [g.xreplace(back) for g in result]
 
 
 def jacobian(exprs: Sequence[sp.Basic], wrt, at: Point | None = None):

@@ -52,6 +52,15 @@ class Model:
     x*(2*b - 2*t + 2*w*x)
     """
 
+    def __new__(cls, loss=None, params=None, inputs=(), targets=(), regularizer=None, outputs=None):
+        # Matrix-valued declarations are lowered and differentiated at the tensor level.
+        if cls is Model:
+            from .matrix_model import MatrixModel, declared_matrices
+
+            if declared_matrices(params, inputs, targets, loss):
+                return super().__new__(MatrixModel)
+        return super().__new__(cls)
+
     def __init__(self, loss, params, inputs=(), targets=(), regularizer=None, outputs=None):
         self.loss = check_scalar(loss, "loss")
         self.regularizer = check_scalar(0 if regularizer is None else regularizer, "regularizer")

@@ -35,6 +35,10 @@ EXPECTED_OUTPUT = {
     "backprop_by_hand.py": ["∂E/∂w53 = 0.02767403494", "∂z5/∂w53 = y3", "E after one step"],
     "gates.py": ["∇f at (3, -4, 2, -1): [-8.  6.  2.  0.]", "∇f at a tie z = w = 2: [-8.  6.  1.  1.]"],
     "optimise_inputs.py": ["for target 0.9"],
+    "dag_network.py": ["δ3 = delta5*w53*(1 - tanh(z3)**2)", "δ rule vs sg.grad: max |difference| = ",
+                       "for target 0.9"],
+    "mlp_digits.py": ["test accuracy", "∂loss/∂W1 = δ_z1*x.T"],
+    "seed003_matrix_form.py": ["∂E/∂W2 = ", "matrix form equals the scalar form"],
     "compiled_logistic_regression.py": ["500 full-batch steps over 20000 samples", "parameters: w1 = "],
     "optimizers_compared.py": ["Rosenbrock from (-1.5, 2)", "<- overshoots the minimum at x = 0",
                                "its steps vanish like 1/sqrt(t)"],
@@ -144,3 +148,20 @@ def test_gradient_check_example_matches_the_compiled_gradient_and_sees_order_one
     out = run_example("gradient_check.py")
     assert float(re.search(r"max \|difference\| = (\S+)", out).group(1)) < 1e-15
     assert float(re.search(r"observed order (\S+)", out).group(1)) < 1.5
+
+
+def test_digits_network_reaches_95_percent_on_held_out_digits():
+    out = run_example("mlp_digits.py")
+    assert float(re.search(r"test accuracy (\S+)", out).group(1)) >= 0.95
+    assert "δ_z1 = δ_a1 ∘ (u ↦ 1 - u**2).(a1)" in out
+
+
+def test_dag_network_example_agrees_with_reverse_mode_and_reaches_its_target():
+    out = run_example("dag_network.py")
+    assert float(re.search(r"max \|difference\| = (\S+)", out).group(1)) < 1e-12
+    assert abs(float(re.search(r"output (\S+) for target", out).group(1)) - 0.9) < 1e-4
+
+
+def test_seed003_network_in_matrix_form_gives_the_scalar_numbers():
+    out = run_example("seed003_matrix_form.py")
+    assert float(re.search(r"largest difference (\S+)", out).group(1)) < 1e-15

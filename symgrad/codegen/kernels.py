@@ -18,7 +18,7 @@ import sympy as sp
 from ..program.program import Program
 from .printer import HELPERS_SOURCE, NumbaPrinter
 
-__all__ = ["KernelPrograms", "generate_source", "CHUNKS"]
+__all__ = ["KernelPrograms", "generate_source", "public_kernel_lines", "CHUNKS"]
 
 #: Chunks of a parallel batch; fixed so the summation order is too.
 CHUNKS = 64
@@ -218,20 +218,29 @@ def generate_source(
                                 direction=True)
     if programs.outputs is not None:
         _predict_function(w, programs.outputs)
-    w.lines += (_DATA_KERNELS if data else _DATA_FREE_KERNELS).splitlines()
+    w.lines += public_kernel_lines(data, parallel=parallel, regularizer=programs.regularizer is not None,
+                                   hessian=programs.sample_hessian is not None,
+                                   regularizer_hessian=programs.regularizer_hessian is not None)
     if programs.sample_hvp is not None:
         w.lines += (_DATA_HVP if data else _DATA_FREE_HVP).splitlines()
         if programs.regularizer_hvp is None:
             w.lines = [line.replace("_regularizer_hvp(theta, v, out)", "pass") for line in w.lines]
-    if programs.regularizer is None:
-        w.lines = [line.replace("_regularizer(theta, out)", "0.0").replace("_regularizer_value(theta)", "0.0")
-                   for line in w.lines]
-    if programs.sample_hessian is None:
-        start = w.lines.index("# hessian")
-        w.lines = w.lines[:start] + w.lines[w.lines.index("# end hessian", start):]
-    elif programs.regularizer_hessian is None:
-        w.lines = [line.replace("_regularizer_hessian(theta, out)", "pass") for line in w.lines]
     return "\n".join(w.lines).rstrip() + "\n"
+
+
+def public_kernel_lines(data: bool, *, regularizer: bool, hessian: bool, regularizer_hessian: bool = False,
+                        parallel: bool = False) -> list[str]:
+    """The public ``loss_and_grad``, ``loss`` (and ``hessian``) kernels over the range functions."""
+    lines = _one_branch((_DATA_KERNELS if data else _DATA_FREE_KERNELS).splitlines(), parallel)
+    if not regularizer:
+        lines = [line.replace("_regularizer(theta, out)", "0.0").replace("_regularizer_value(theta)", "0.0")
+                 for line in lines]
+    if not hessian:
+        start = lines.index("# hessian")
+        lines = lines[:start] + lines[lines.index("# end hessian", start):]
+    elif not regularizer_hessian:
+        lines = [line.replace("_regularizer_hessian(theta, out)", "pass") for line in lines]
+    return lines
 
 
 def _predict_function(w: _Writer, program: Program) -> None:
@@ -247,12 +256,32 @@ def _predict_function(w: _Writer, program: Program) -> None:
     w.emit()
 
 
+def _one_branch(lines: list[str], parallel: bool) -> list[str]:
+    # Keep only the branch of ``if PARALLEL: ... else: ...`` that runs: numba would
+    # compile the other one too, and the parallel branch costs a second.
+    kept, branch = [], None
+    for line in lines:
+        if line == "    if PARALLEL:":
+            branch = "parallel"
+        elif line == "    else:" and branch == "parallel":
+            branch = "serial"
+        elif branch and line.startswith("        "):
+            if (branch == "parallel") == parallel:
+                kept.append(line[4:])
+        else:
+            branch = None
+            kept.append(line)
+    return kept
+
+
 _DATA_KERNELS = '''
 @numba.njit(cache=True, fastmath=FASTMATH, nogil=True, parallel=PARALLEL)
 def loss_and_grad(theta, X, T, out):
     \"\"\"Mean loss over the rows of X, T plus the regulariser; the gradient goes into out.\"\"\"
+    # Element loops, not out[:] = 0 or out += part: numba compiles array expressions slowly.
     n = X.shape[0]
-    out[:] = 0.0
+    for k in range(N_PARAMS):
+        out[k] = 0.0
     if PARALLEL:
         chunks = min(n, CHUNKS)
         parts = np.zeros((chunks, N_PARAMS), dtype=DTYPE)
@@ -262,10 +291,12 @@ def loss_and_grad(theta, X, T, out):
         total = F(0.0)
         for c in range(chunks):
             total += sums[c]
-            out += parts[c]
+            for k in range(N_PARAMS):
+                out[k] += parts[c, k]
     else:
-        total = _loss_grad_range(theta, X, T, 0, n, out)
-    out /= n
+        total = _loss_grad_range(theta, X, T, numba.int64(0), n, out)
+    for k in range(N_PARAMS):
+        out[k] /= n
     return total / n + _regularizer(theta, out)
 
 
@@ -281,7 +312,7 @@ def loss(theta, X, T):
         for c in range(chunks):
             total += sums[c]
     else:
-        total = _loss_range(theta, X, T, 0, n)
+        total = _loss_range(theta, X, T, numba.int64(0), n)
     return total / n + _regularizer_value(theta)
 
 
@@ -290,7 +321,7 @@ def loss(theta, X, T):
 def hessian(theta, X, T, out):
     n = X.shape[0]
     out[:, :] = 0.0
-    _hessian_range(theta, X, T, 0, n, out)
+    _hessian_range(theta, X, T, numba.int64(0), n, out)
     out /= n
     _regularizer_hessian(theta, out)
     return _mirror_upper(out)
@@ -325,7 +356,7 @@ def hvp(theta, v, X, T, out):
     """The Hessian of the objective times v, without forming the Hessian."""
     n = X.shape[0]
     out[:] = 0.0
-    _hvp_range(theta, v, X, T, 0, n, out)
+    _hvp_range(theta, v, X, T, numba.int64(0), n, out)
     out /= n
     _regularizer_hvp(theta, v, out)
     return out

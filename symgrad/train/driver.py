@@ -28,7 +28,7 @@ __all__ = ["fit", "minimize", "StepInfo"]
 def fit(model, X, T=None, optimizer: Optimizer | None = None, *, batch_size: int | None = None,
         epochs: int | None = None, max_iter: int | None = None, shuffle: bool = True, seed: int | None = None,
         schedule=None, callbacks: Sequence[Callable] = (), validation=None, progress: bool | None = None,
-        theta0=None, init_scale: float = 0.1, tol: float | None = None, ftol: float = 0.0,
+        theta0=None, init_scale: float | None = None, tol: float | None = None, ftol: float = 0.0,
         time_limit: float | None = None, diverge_above: float | None = None, checkpoint=None,
         checkpoint_every: int = 1000, resume=None, fused: bool | None = None, dtype: str = "float64",
         parallel: bool = False, check_every: int | None = None) -> FitResult:
@@ -45,7 +45,9 @@ def fit(model, X, T=None, optimizer: Optimizer | None = None, *, batch_size: int
         callbacks: ``f(StepInfo)`` after every step; returning ``True`` stops the run.
         validation: ``(Xv, Tv)``, evaluated after every epoch.
         progress: a progress bar on stderr (default: only on a terminal, not under CI).
-        theta0: initial parameters (array or ``{symbol: value}``); default N(0, init_scale²), seeded.
+        theta0: initial parameters (array or ``{symbol: value}``); default N(0, init_scale²)
+            with init_scale 0.1, seeded (for a layered model: its ``init_params(seed)``
+            unless init_scale is given).
         tol: stop when the full-batch gradient norm is at most ``tol`` (the lecture notes'
             ‖∇J‖ ≤ ε); with mini-batches it is tested on the full data after each epoch.
         ftol: stop when a full-batch step changes the loss by at most ``ftol·|loss|``.
@@ -172,7 +174,15 @@ def _tolerance(tol) -> float:
 
 
 def _initial_theta(compiled: CompiledModel, theta0, init_scale, seed, name: str = "theta0") -> np.ndarray:
+    layout = compiled.layout
+    if theta0 is None and layout.initializer is not None and init_scale is None:
+        return layout.initializer(seed=seed).astype(compiled.dtype)
+    if isinstance(theta0, dict) and layout.blocks:
+        from ..matrix_model import flatten_blocks
+
+        return flatten_blocks(theta0, layout.blocks, compiled.dtype)
     if theta0 is None:
+        init_scale = 0.1 if init_scale is None else init_scale
         # seed 000: initialise the weights from N(0, sigma^2)
         rng = np.random.default_rng(seed)
         return rng.normal(0.0, init_scale, len(compiled.layout.params)).astype(compiled.dtype)

@@ -135,7 +135,7 @@ def run(job: Job, theta, seed, diverge_above, resume, fused, progress) -> FitRes
 
 
 def _params(compiled: CompiledModel, theta) -> dict:
-    return {p: float(v) for p, v in zip(compiled.layout.params, theta, strict=True)}
+    return compiled.layout.unflatten(theta)
 
 
 def _check_resumable(saved: Checkpoint, job: Job, theta) -> None:

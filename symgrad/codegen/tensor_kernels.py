@@ -1,0 +1,375 @@
+"""Kernel source for layered models: tensor programs printed as batched numba code.
+
+A batch is processed in blocks of at most ``ROWS`` samples. Each per-sample
+column vector of one block is a ``(rows, size)`` array with a row per sample
+— the data's own layout — so a layer ``W x`` of the block is one BLAS call,
+``X_block @ W.T``, and its parameter gradient ``Σ δ xᵀ`` is ``Δᵀ @ X_block``.
+Chains of elementwise steps (bias, activation, their derivatives) are fused
+into one loop over the block; values that do not depend on the sample are
+computed once before the blocks, and what is summed over samples is
+accumulated across blocks and finished after them.
+
+The range functions have the signatures of the scalar kernels'
+(``_loss_grad_range(theta, X, T, start, stop, out)``, ...), so the public
+kernels, the parallel split and the fused training loop are shared.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..graph.tensor import TensorNode, TensorStore, dummy
+from .kernels import CHUNKS, public_kernel_lines
+from .printer import HELPERS_SOURCE, NumbaPrinter
+from .runtime import runtime_key
+
+__all__ = ["TensorKernelPrograms", "Slot", "generate_tensor_source", "ROWS"]
+
+#: Samples per block: large enough for BLAS to pay off, small enough to stay in cache.
+ROWS = 256
+_INDENT = "    "
+#: Ops whose per-block value is written into a workspace allocated once per call.
+_BLOCK_ARRAYS = ("ew", "matmul", "softmax", "logsumexp", "sum", "embed")
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a declared symbol lives: ``theta[offset:offset+size]`` or columns of X / T."""
+
+    symbol: sp.Basic
+    shape: tuple[int, int]
+    offset: int
+
+    @property
+    def size(self) -> int:
+        return self.shape[0] * self.shape[1]
+
+
+@dataclass(frozen=True)
+class TensorKernelPrograms:
+    """A layered model's tensor programs: the loss and its gradient, the predictions and the
+    data-free regulariser, all as nodes of one store."""
+
+    store: TensorStore
+    params: tuple[Slot, ...]
+    inputs: tuple[Slot, ...]
+    targets: tuple[Slot, ...]
+    loss: int
+    grads: tuple[int | None, ...]
+    outputs: tuple[int, ...] = ()
+    regularizer: int | None = None
+    regularizer_grads: tuple[int | None, ...] = ()
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.inputs or self.targets)
+
+    @property
+    def n_params(self) -> int:
+        return sum(s.size for s in self.params)
+
+
+
+
+class _Function:
+    """One generated range function: the nodes needed by ``roots``, in three phases."""
+
+    def __init__(self, writer: _Writer, roots: list[int]):
+        self.w = writer
+        store = writer.store
+        live: set[int] = set()
+        stack = list(roots)
+        while stack:
+            k = stack.pop()
+            if k not in live:
+                live.add(k)
+                stack.extend(store[k].operands)
+        self.order = sorted(live)
+        uses: Counter = Counter()
+        for k in self.order:
+            uses.update(store[k].operands)
+        uses.update(roots)
+        self.phase: dict[int, str] = {}
+        for k in self.order:
+            node = store[k]
+            if node.batched:
+                phase = "block"
+            elif node.op in ("outer", "batch_sum"):
+                phase = "accumulate"
+            elif any(self.phase[o] in ("accumulate", "after") for o in node.operands):
+                phase = "after"
+            else:
+                phase = "before"
+            self.phase[k] = phase
+        # Fuse an elementwise node into its only reader when both have the same layout.
+        self.fused: set[int] = set()
+        for k in self.order:
+            node = store[k]
+            if node.op != "ew":
+                continue
+            for o in node.operands:
+                producer = store[o]
+                if (producer.op == "ew" and producer.operands and uses[o] == 1 and o not in roots
+                        and self.phase[o] == self.phase[k] and producer.batched == node.batched
+                        and writer.storage(producer) == writer.storage(node)):
+                    self.fused.add(o)
+
+    def expanded(self, k: int) -> tuple[sp.Expr, list[int]]:
+        """The body of elementwise node ``k`` with fused producers inlined, over its remaining operands."""
+        node = self.w.store[k]
+        body, operands = node.attr("body"), []
+        replace = {}
+        for i, o in enumerate(node.operands):
+            if o in self.fused:
+                inner, inner_operands = self.expanded(o)
+                shift = {dummy(j): sp.Symbol(f"_f{len(operands) + j}") for j in range(len(inner_operands))}
+                replace[dummy(i)] = inner.xreplace(shift)
+                operands += inner_operands
+            else:
+                replace[dummy(i)] = sp.Symbol(f"_f{len(operands)}")
+                operands.append(o)
+        body = body.xreplace(replace)
+        return body.xreplace({sp.Symbol(f"_f{j}"): dummy(j) for j in range(len(operands))}), operands
+
+
+class _Writer:
+    def __init__(self, programs: TensorKernelPrograms, dtype: str):
+        self.programs = programs
+        self.store = programs.store
+        self.literal = "{0}" if dtype == "float64" else "F({0})"
+        self.lines: list[str] = []
+        self.leaf_names = {}
+        for slots, prefix in ((programs.params, "p"), (programs.inputs, "x"), (programs.targets, "t")):
+            for k, slot in enumerate(slots):
+                self.leaf_names[slot.symbol] = (prefix, k, slot)
+
+    def emit(self, text: str = "", depth: int = 1) -> None:
+        self.lines.append(_INDENT * depth + text if text else "")
+
+    @staticmethod
+    def storage(node: TensorNode) -> tuple:
+        rows, cols = (1, 1) if node.is_scalar else node.shape
+        return ("B", rows) if node.batched else (rows, cols)
+
+    def name(self, k: int) -> str:
+        node = self.store[k]
+        if node.op == "leaf":
+            prefix, index, _ = self.leaf_names[node.attr("symbol")]
+            return f"{prefix}{index}"
+        return f"v{k}"
+
+    # -- elementwise loops -------------------------------------------------------------
+    def elementwise(self, f: _Function, k: int, depth: int) -> None:
+        node = self.store[k]
+        body, operands = f.expanded(k)
+        rows, cols = self.storage(node)
+        names = {}
+        for i, o in enumerate(operands):
+            operand = self.store[o]
+            if operand.is_scalar:
+                index = "b, 0" if operand.batched else "0, 0"
+            elif operand.batched:
+                index = "b, i"
+            else:
+                index = "i, 0" if node.batched else "i, j"
+            names[dummy(i)] = f"{self.name(o)}[{index}]"
+        text = NumbaPrinter(names, literal=self.literal).doprint(body)
+        if node.batched:
+            self.emit("for b in range(B):", depth)
+            self.emit(f"for i in range({cols}):", depth + 1)
+            self.emit(f"v{k}[b, i] = {text}", depth + 2)
+        else:
+            self.emit(f"for i in range({rows}):", depth)
+            self.emit(f"for j in range({cols}):", depth + 1)
+            self.emit(f"v{k}[i, j] = {text}", depth + 2)
+
+    # -- one node ----------------------------------------------------------------------
+    def node(self, f: _Function, k: int, depth: int) -> None:  # noqa: PLR0912 - one case per op
+        node = self.store[k]
+        v = self.name(k)
+        ops = [self.name(o) for o in node.operands]
+        op = node.op
+        if op == "leaf":
+            prefix, index, slot = self.leaf_names[node.attr("symbol")]
+            if prefix == "p":
+                end = slot.offset + slot.size
+                self.emit(f"{v} = theta[{slot.offset}:{end}].reshape({slot.shape})", depth)
+            else:
+                source = "X" if prefix == "x" else "T"
+                slots = self.programs.inputs if prefix == "x" else self.programs.targets
+                whole = len(slots) == 1
+                columns = "" if whole else f", {slot.offset}:{slot.offset + slot.size}"
+                self.emit(f"{v} = {source}[c0:c1{columns}]", depth)
+            return
+        if node.batched:
+            if op in _BLOCK_ARRAYS:
+                self.emit(f"{v} = w{k}[:B]", depth)
+        elif op not in ("transpose", "element", "outer", "batch_sum", "matmul"):
+            rows, cols = self.storage(node)
+            self.emit(f"{v} = np.empty(({rows}, {cols}), dtype=DTYPE)", depth)
+        if op == "ew":
+            self.elementwise(f, k, depth)
+        elif op == "matmul":
+            a, b = node.operands
+            if node.batched and self.store[a].op == "transpose":
+                self.emit(f"matmul_nn({ops[1]}, {self.name(self.store[a].operands[0])}, {v})", depth)
+            elif node.batched:
+                self.emit(f"matmul_nt({ops[1]}, {ops[0]}, {v})", depth)
+            else:
+                self.emit(f"{v} = np.dot({ops[0]}, {ops[1]})", depth)
+        elif op == "transpose":
+            self.emit(f"{v} = {ops[0]}.T", depth)
+        elif op == "element":
+            i, j = node.attr("index")
+            parent = self.store[node.operands[0]]
+            self.emit(f"{v} = {ops[0]}[:, {i}:{i + 1}]" if parent.batched else
+                      f"{v} = {ops[0]}[{i}:{i + 1}, {j}:{j + 1}]", depth)
+        elif op in ("softmax", "logsumexp", "sum"):
+            operand = self.store[node.operands[0]]
+            source = ops[0] if operand.batched else f"{ops[0]}.T"
+            if op == "softmax":
+                self.emit(f"softmax_rows({source}, {v if node.batched else v + '.T'})", depth)
+            elif op == "logsumexp":
+                self.emit(f"logsumexp_rows({source}, {v})", depth)
+            elif operand.batched:
+                self.emit(f"row_sums({source}, {v})", depth)
+            else:
+                self.emit(f"{v}[0, 0] = np.sum({ops[0]})", depth)
+        elif op == "embed":
+            i, j = node.attr("index")
+            self.emit(f"{v}[:, :] = 0.0", depth)
+            if node.batched:
+                self.emit(f"{v}[:, {i}] = {ops[0]}[:, 0]", depth)
+            else:
+                self.emit(f"{v}[{i}, {j}] = {ops[0]}[0, 0]", depth)
+        elif op == "outer":
+            self.emit(f"matmul_tn_add({ops[0]}, {ops[1]}, {v})", depth)
+        elif op == "batch_sum":
+            self.emit(f"add_column_sums({ops[0]}, {v})", depth)
+        else:  # pragma: no cover - every op of graph.tensor is handled above
+            raise AssertionError(op)
+
+    # -- a range function --------------------------------------------------------------
+    def function(self, name: str, args: str, roots: list[int], data: bool, finish) -> None:
+        f = _Function(self, roots)
+        store = self.store
+        self.lines += ["@numba.njit(cache=True, fastmath=FASTMATH, nogil=True)", f"def {name}({args}):"]
+        printed = [k for k in f.order if k not in f.fused]
+        for k in printed:
+            if f.phase[k] == "before":
+                self.node(f, k, 1)
+            elif f.phase[k] == "accumulate":
+                rows, cols = self.storage(store[k])
+                self.emit(f"v{k} = np.zeros(({rows}, {cols}), dtype=DTYPE)")
+        block = [k for k in printed if f.phase[k] in ("block", "accumulate")]
+        if data:
+            self.emit("rows = min(ROWS, stop - start)")
+            for k in block:
+                if store[k].batched and store[k].op in _BLOCK_ARRAYS:
+                    self.emit(f"w{k} = np.empty((rows, {self.storage(store[k])[1]}), dtype=DTYPE)")
+        finish("setup", f)
+        if data:
+            self.emit("for c0 in range(start, stop, ROWS):")
+            self.emit("c1 = min(c0 + ROWS, stop)", 2)
+            self.emit("B = c1 - c0", 2)
+            for k in block:
+                self.node(f, k, 2)
+            finish("block", f)
+        for k in printed:
+            if f.phase[k] == "after":
+                self.node(f, k, 1)
+        finish("end", f)
+        self.lines += ["", ""]
+
+    def gradient_outputs(self, grads, f, scale: str | None) -> None:
+        for slot, g in zip(self.programs.params, grads, strict=True):
+            if g is None:
+                continue
+            # Element loops: an array expression ``view += value`` costs seconds of numba compile time.
+            rows, cols = slot.shape
+            index = "0, 0" if self.store[g].is_scalar else "i, j"
+            self.emit(f"for i in range({rows}):")
+            self.emit(f"for j in range({cols}):", 2)
+            self.emit(f"theta_out[{slot.offset} + i * {cols} + j] += {self.name(g)}[{index}]"
+                      + (f" * {scale}" if scale else ""), 3)
+
+
+def generate_tensor_source(programs: TensorKernelPrograms, *, dtype: str = "float64", parallel: bool = False,
+                           fastmath: bool = False, header: str = "") -> str:
+    """The module source of a layered model's kernels (see the module docstring)."""
+    w = _Writer(programs, dtype)
+    data = programs.has_data
+    w.lines += [f'"""{header}"""', "", "import math", "", "import numba", "import numpy as np", "",
+                "from symgrad.codegen.runtime import (add_column_sums, logsumexp_rows, matmul_nn, matmul_nt,",
+                "                                     matmul_tn_add, row_sums, softmax_rows)",
+                f"RUNTIME = {runtime_key()!r}  # the helpers' version (their machine code is inlined)", "",
+                f"DTYPE = np.{dtype}", "F = DTYPE", f"FASTMATH = {fastmath!r}", f"PARALLEL = {parallel!r}",
+                f"N_PARAMS = {programs.n_params}", f"CHUNKS = {CHUNKS}", f"ROWS = {ROWS}",
+                *HELPERS_SOURCE.splitlines(), "", ""]
+    loss = programs.loss
+    loss_batched = programs.store[loss].batched
+    # A loss that does not depend on the sample counts once per sample.
+    scale = None if loss_batched or not data else "F(stop - start)"
+
+    def value_finish(with_grads):
+        def finish(stage, f):
+            if stage == "setup":
+                w.emit("acc = F(0.0)")
+            elif stage == "block" and loss_batched:
+                w.emit("for b in range(B):", 2)
+                w.emit(f"acc += {w.name(loss)}[b, 0]", 3)
+            elif stage == "end":
+                if not loss_batched:
+                    w.emit(f"acc = {w.name(loss)}[0, 0]" + (f" * {scale}" if scale else ""))
+                if with_grads:
+                    w.gradient_outputs(programs.grads, f, scale)
+                w.emit("return acc")
+        return finish
+
+    data_args = ", X, T, start, stop" if data else ""
+    live_grads = [g for g in programs.grads if g is not None]
+    w.function("_loss_range", f"theta{data_args}", [loss], data, value_finish(False))
+    w.function("_loss_grad_range", f"theta{data_args}, theta_out", [loss, *live_grads], data,
+               value_finish(True))
+    if programs.regularizer is not None:
+        reg = programs.regularizer
+
+        def reg_finish(with_grads):
+            def finish(stage, f):
+                if stage == "end":
+                    if with_grads:
+                        w.gradient_outputs(programs.regularizer_grads, f, None)
+                    w.emit(f"return {w.name(reg)}[0, 0]")
+            return finish
+
+        reg_grads = [g for g in programs.regularizer_grads if g is not None]
+        w.function("_regularizer", "theta, theta_out", [reg, *reg_grads], False, reg_finish(True))
+        w.function("_regularizer_value", "theta", [reg], False, reg_finish(False))
+    if programs.outputs:
+        _predict(w, programs)
+    w.lines += public_kernel_lines(data, regularizer=programs.regularizer is not None, hessian=False,
+                                   parallel=parallel)
+    return "\n".join(w.lines).rstrip() + "\n"
+
+
+def _predict(w: _Writer, programs: TensorKernelPrograms) -> None:
+    def finish(stage, f):
+        if stage != "block":
+            return
+        column = 0
+        for o in programs.outputs:
+            node = w.store[o]
+            size = 1 if node.is_scalar else node.shape[0]
+            value = w.name(o)
+            if node.batched:
+                w.emit(f"out[c0:c1, {column}:{column + size}] = {value}", 2)
+            else:
+                w.emit("for b in range(B):", 2)
+                w.emit(f"for i in range({size}):", 3)
+                w.emit(f"out[c0 + b, {column} + i] = {value}[i, 0]", 4)
+            column += size
+
+    w.function("predict_range", "theta, X, start, stop, out", list(programs.outputs), True, finish)
