@@ -16,7 +16,7 @@ import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .codegen.emit import emit_source
-from .errors import DeclarationError
+from .errors import DeclarationError, UnsupportedOperationError
 from .graph.lower import to_graph
 from .program.build import build_program
 from .program.program import Program
@@ -116,7 +116,8 @@ def _elementwise_grad(expr, wrt, at):
     scalar = explicit(expr)
     if isinstance(scalar, sp.MatrixBase):
         if scalar.shape != (1, 1):
-            raise DeclarationError(f"grad needs a scalar expression, got a matrix of shape {scalar.shape}")
+            raise UnsupportedOperationError(f"grad needs a scalar expression, got the {type(expr).__name__} "
+                                            f"{expr} of shape {scalar.shape}")
         scalar = scalar[0, 0]
     elements = {e for e in sp.preorder_traversal(scalar) if isinstance(e, MatrixElement)} | {
         w for w in wrt if isinstance(w, MatrixElement)}
@@ -185,6 +186,11 @@ def emit(model, path, *, optimizer: str = "adam", epochs: int = 100, batch_size:
     """
     if not (model.inputs or model.targets):
         raise DeclarationError("emit writes a training script over data: the model needs inputs or targets")
+    from .matrix_model import MatrixModel
+
+    if isinstance(model, MatrixModel):
+        raise DeclarationError("standalone scripts are written for scalar models; a layered model's kernels "
+                               "call symgrad's compiled helpers (see model.compile().source)")
     path = Path(path)
     source = emit_source(model.kernel_programs(), filename=path.name, description=repr(model),
                          optimizer=optimizer, epochs=epochs, batch_size=batch_size, seed=seed,

@@ -34,6 +34,7 @@ def logsumexp(vector):
 
 
 __all__ = ["ACTIVATIONS", "INITIALISERS", "MLP", "Dense", "Network", "Element", "Elementwise", "LogSumExp",
-           "MatrixSum", "Softmax", "apply", "binary_cross_entropy", "cross_entropy", "element", "explicit", "identity",
+           "MatrixSum", "Softmax", "apply", "binary_cross_entropy", "cross_entropy", "element", "explicit",
+           "identity",
            "initial_theta", "l1", "l2", "logsumexp", "mean", "mlp", "mse", "relu", "sigmoid", "softmax",
            "softplus", "squared_error", "sum", "tanh"]

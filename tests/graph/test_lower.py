@@ -187,6 +187,10 @@ UNSUPPORTED = [
 )
 @pytest.mark.parametrize("entry", ["graph", "grad", "program"])
 def test_unsupported_construct_is_named(expr, names, entry):
+    if entry == "grad" and expr == A[0, 1] * x:
+        # sg.grad writes matrices out element by element, so a matrix element is a variable there.
+        assert sg.grad(expr, [x]) == [A[0, 1]]
+        return
     call = {
         "graph": lambda: sg.graph(expr),
         "grad": lambda: sg.grad(expr, [x]),

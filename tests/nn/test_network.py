@@ -82,7 +82,7 @@ def test_symbols_follow_the_naming_rule_and_the_documented_order(net):
     assert net.inputs == (x1, x2) and net.targets == (t5, t6)
     # per non-input unit in unit order: incoming weights in unit order, then the bias
     assert list(net.weights) == WEIGHTS
-    assert net.weight[5, 1] is w51 and net.bias == {3: b3, 5: b5}
+    assert net.weight[5, 1] == w51 and net.bias == {3: b3, 5: b5}
 
 
 def test_multi_character_unit_names_get_separated_symbol_names():
