@@ -166,6 +166,8 @@ class MatrixModel(Model):
         if not store[loss].is_scalar:
             raise ShapeError(f"the loss has shape {store[loss].shape}; it must be a scalar")
         leaves = [lowering.lower(p) for p in self.params]
+        # Inputs get adjoints too here (for explain); the kernels differentiate w.r.t. params only.
+        inputs = [lowering.lower(s) for s in self.inputs if s in self._free(self.loss)]
         used = {store[k].attr("symbol") for k in range(len(store)) if store[k].op == "leaf"}
         unused = [p for p in self.params if p not in used]
         if unused and self.regularizer == 0:
@@ -175,7 +177,8 @@ class MatrixModel(Model):
             warnings.warn(f"parameter(s) {', '.join(map(str, unused))} do not appear in the loss; "
                           f"their gradient is zero", SymgradWarning, stacklevel=4)
         self._adjoints: dict[int, int] = {}
-        return store, lowering, loss, tensor_gradients(store, loss, leaves, self._adjoints)
+        grads = tensor_gradients(store, loss, leaves + inputs, self._adjoints)
+        return store, lowering, loss, grads[:len(leaves)]
 
     # -- inspection ----------------------------------------------------------------------
     @cached_property

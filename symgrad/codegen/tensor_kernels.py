@@ -200,9 +200,14 @@ class _Writer:
             else:
                 source = "X" if prefix == "x" else "T"
                 slots = self.programs.inputs if prefix == "x" else self.programs.targets
-                whole = len(slots) == 1
-                columns = "" if whole else f", {slot.offset}:{slot.offset + slot.size}"
-                self.emit(f"{v} = {source}[c0:c1{columns}]", depth)
+                if len(slots) == 1:
+                    self.emit(f"{v} = {source}[c0:c1]", depth)
+                else:
+                    # A column slice is not contiguous: copied, the BLAS helpers keep one specialisation.
+                    self.emit(f"{v} = w_{v}[:B]", depth)
+                    self.emit("for b in range(B):", depth)
+                    self.emit(f"for i in range({slot.size}):", depth + 1)
+                    self.emit(f"{v}[b, i] = {source}[c0 + b, {slot.offset} + i]", depth + 2)
             return
         if node.batched:
             if op in _BLOCK_ARRAYS:
@@ -239,10 +244,15 @@ class _Writer:
             else:
                 self.emit(f"{v}[0, 0] = np.sum({ops[0]})", depth)
         elif op == "embed":
+            # Element loops: slice assignments cost numba seconds of compile time.
             i, j = node.attr("index")
-            self.emit(f"{v}[:, :] = 0.0", depth)
+            rows, cols = self.storage(node)
+            self.emit(f"for r in range({v}.shape[0]):", depth)
+            self.emit(f"for c in range({cols}):", depth + 1)
+            self.emit(f"{v}[r, c] = 0.0", depth + 2)
             if node.batched:
-                self.emit(f"{v}[:, {i}] = {ops[0]}[:, 0]", depth)
+                self.emit("for r in range(B):", depth)
+                self.emit(f"{v}[r, {i}] = {ops[0]}[r, 0]", depth + 1)
             else:
                 self.emit(f"{v}[{i}, {j}] = {ops[0]}[0, 0]", depth)
         elif op == "outer":
@@ -267,6 +277,12 @@ class _Writer:
         block = [k for k in printed if f.phase[k] in ("block", "accumulate")]
         if data:
             self.emit("rows = min(ROWS, stop - start)")
+            for k in block:
+                if store[k].op == "leaf":
+                    prefix, index, slot = self.leaf_names[store[k].attr("symbol")]
+                    slots = self.programs.inputs if prefix == "x" else self.programs.targets
+                    if prefix != "p" and len(slots) > 1:
+                        self.emit(f"w_{prefix}{index} = np.empty((rows, {slot.size}), dtype=DTYPE)")
             for k in block:
                 if store[k].batched and store[k].op in _BLOCK_ARRAYS:
                     self.emit(f"w{k} = np.empty((rows, {self.storage(store[k])[1]}), dtype=DTYPE)")

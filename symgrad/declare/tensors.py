@@ -249,6 +249,8 @@ def element(matrix, i: int = 0, j: int = 0):
     """``matrix[i, j]`` without expanding a product (``MatrixSymbol`` elements stay ``W[i, j]``)."""
     if isinstance(matrix, sp.MatrixSymbol):
         return matrix[i, j]
+    if isinstance(matrix, sp.MatMul) and len(matrix.args) == 2 and not is_matrix(matrix.args[0]):
+        return matrix.args[0] * element(matrix.args[1], i, j)  # c*M: c times the element
     return Element(matrix, i, j)
 
 
@@ -331,8 +333,12 @@ def _explicit_node(expr, memo):  # noqa: PLR0911 - one case per construct
         operands = expr.operands if isinstance(expr, Elementwise) else (expr.expr,)
         values = [_explicit(a, memo) for a in operands]
         rows, cols = expr.shape
-        return sp.ImmutableMatrix(rows, cols, lambda i, j: function(
-            *(v[i, j] if isinstance(v, sp.MatrixBase) else v for v in values)))
+        # The body may itself hold matrices (sum(M), softmax(M)): written out first, then each
+        # element substituted for the bound variables.
+        body = _explicit(function.expr, memo)
+        variables = function.variables
+        return sp.ImmutableMatrix(rows, cols, lambda i, j: body.xreplace(dict(zip(variables, (
+            v[i, j] if isinstance(v, sp.MatrixBase) else v for v in values), strict=True))))
     if isinstance(expr, Softmax):
         v = _explicit(expr.args[0], memo)
         total = sp.Add(*(sp.exp(e) for e in v))

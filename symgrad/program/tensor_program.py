@@ -64,6 +64,8 @@ class TensorDisplay:
             return sp.MatMul(args[0], sp.Transpose(args[1]))
         if op == "batch_sum":
             return args[0]
+        if op in ("sum", "logsumexp", "element") and not isinstance(args[0], sp.MatrixExpr):
+            return args[0]  # of a 1×1 value shown as its number
         if op == "sum":
             return MatrixSum(args[0])
         if op == "logsumexp":
@@ -81,6 +83,9 @@ class TensorDisplay:
 
     @staticmethod
     def _elementwise(body: sp.Expr, args: list, shape) -> sp.Basic:
+        if shape == () or tuple(shape) == (1, 1):
+            # One number per sample: a 1×1 matrix operand is its only element.
+            args = [element(a, 0, 0) if isinstance(a, sp.MatrixExpr) else a for a in args]
         is_matrix = [isinstance(a, sp.MatrixExpr) for a in args]
         scalars = {dummy(i): a for i, a in enumerate(args) if not is_matrix[i]}
         body = body.xreplace(scalars)
@@ -112,6 +117,8 @@ class TensorDisplay:
             variables = [sp.Symbol(f"u{i}" if i else "u", real=True) for i in range(len(matrices))]
             rest = sp.Mul(*mixed).xreplace({d: v for (d, _), v in zip(matrices, variables, strict=True)})
             hadamard.append(Elementwise(sp.Lambda(tuple(variables), rest), *(a for _, a in matrices)))
+        if not hadamard:
+            return sp.Mul(*coefficient)
         product = hadamard[0] if len(hadamard) == 1 else sp.HadamardProduct(*hadamard)
         scale = sp.Mul(*coefficient)
         return product if scale == 1 else sp.MatMul(scale, product)
