@@ -7,13 +7,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import report, workloads
+from . import flops, report, workloads
 from .machine import machine_info
 from .timing import stopwatch
 
 __all__ = ["Settings", "Outcome", "run"]
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+#: The workload that measures the machine's peak, which FLOP rates are reported as fractions of.
+PEAK = "peak"
 
 
 @dataclass(frozen=True)
@@ -58,24 +60,46 @@ def run(
     out_dir: Path = DEFAULT_OUT,
     options: Mapping[str, Mapping] | None = None,
 ) -> Outcome:
-    """Run the named workloads in order; ``options[name]`` is passed to that workload's ``run``."""
+    """Run the named workloads in order, ``peak`` first; ``options[name]`` goes to that workload's ``run``.
+
+    ``peak`` goes first because the FLOP fractions of the others divide by it; when it is not among
+    ``names``, a quick peak measurement is made before the first workload that declares ``FLOPS``.
+    """
+    names = sorted(names, key=lambda name: name != PEAK)
     modules = {name: workloads.load(name) for name in names}  # unknown names fail before any work
     machine = machine_info()
-    results = {}
+    results, peak = {}, None
     for name, module in modules.items():
+        count = getattr(module, "FLOPS", None)
+        if count is not None and peak is None:
+            peak = _quick_peak(settings)
         settings.note(f"[{name}] {module.TITLE}")
         clock = stopwatch()
         rows = module.run(settings, **(options or {}).get(name, {}))
+        if name == PEAK:
+            peak = {**module.limit(rows), "measured_by": "peak workload"}
+        if count is not None:
+            flops.annotate(rows, count, peak["gflops"])
         results[name] = {
             "title": module.TITLE,
             "wall_s": clock(),
             "answers_equal": all(row.get("answers_equal", True) for row in rows),
             "rows": rows,
         }
-        print(f"\n{module.TITLE}\n\n{report.text_table(module.COLUMNS, rows)}\n")
+        print(f"\n{module.TITLE}\n\n{report.text_table(flops.columns(module), rows)}\n")
         if not results[name]["answers_equal"]:
             print(f"[{name}] ANSWERS DIFFER: see answers_equal in the JSON", file=sys.stderr)
-    document = {"schema_version": 1, "machine": machine, "settings": asdict(settings), "workloads": results}
+    document = {"schema_version": 1, "machine": machine, "settings": asdict(settings), "peak": peak,
+                "workloads": results}
     json_path, markdown_path = report.write(Path(out_dir), document, modules)
     print(f"wrote {json_path}\nwrote {markdown_path}")
     return Outcome(json_path, markdown_path, all(r["answers_equal"] for r in results.values()))
+
+
+def _quick_peak(settings: Settings) -> dict:
+    """The machine's peak from a ``--quick`` run of ``peak`` (its rows kept), for the FLOP fractions."""
+    module = workloads.load(PEAK)
+    settings.note(f"[{PEAK}] quick measurement for the FLOP fractions")
+    clock = stopwatch()
+    rows = module.run(Settings.for_mode(True, seed=settings.seed, verbose=settings.verbose))
+    return {**module.limit(rows), "measured_by": "quick peak measurement", "wall_s": clock(), "rows": rows}

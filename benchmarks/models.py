@@ -5,6 +5,8 @@ weight and bias: every layer (output included) applies ``symgrad.sigmoid``
 to ``W a + b``, and the per-sample loss is ``(y - t)**2 / 2`` for inputs
 ``x1, x2`` and target ``t``. :func:`backprop` computes the same gradient
 with plain numpy, as a check that shares no code with symgrad or SymPy.
+:func:`matrix_mlp` declares the same function in matrix form (``sg.nn``), and
+:func:`matrix_order` maps the scalar parameter order to the matrix one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sympy as sp
 
 import symgrad as sg
 
-__all__ = ["MLP", "mlp", "backprop"]
+__all__ = ["MLP", "mlp", "backprop", "matrix_mlp", "matrix_order"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +94,31 @@ def backprop(net: MLP, point: dict[sp.Symbol, float]) -> np.ndarray:
         blocks.append(np.column_stack([np.outer(delta, a), delta]).ravel())
         delta = (weights[layer].T @ delta) * a * (1 - a)
     return np.concatenate(blocks[::-1])
+
+
+def matrix_mlp(sizes: tuple[int, ...]) -> sg.Model:
+    """The function of ``mlp(sizes).loss`` declared with matrices: ``sg.nn.mlp`` with sigmoid on every
+    layer (the output's included) and ``sg.nn.squared_error``, ``(y - t)**2 / 2`` for one output.
+
+    Its parameters are ``W1, b1, W2, b2, ...``, each matrix row-major: see :func:`matrix_order`.
+    """
+    mlp(sizes)  # the same checks on the sizes
+    net = sg.nn.mlp(list(sizes), activation="sigmoid", output="sigmoid")
+    target = sg.Target("t", sizes[-1])
+    return sg.Model(loss=sg.nn.squared_error(net.output, target), params=net.params, inputs=[net.x],
+                    targets=[target])
+
+
+def matrix_order(sizes: tuple[int, ...]) -> np.ndarray:
+    """``order`` with ``theta_matrix = theta_scalar[order]``; and ``grad_scalar[order] = grad_matrix``.
+
+    Both orders hold the layers one after the other in blocks of the same size: the scalar
+    one unit by unit (its weights, then its bias: the rows of ``[W | b]``), the matrix one
+    ``W`` row-major and then ``b``.
+    """
+    order, offset = [], 0
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        rows = offset + (n_in + 1) * np.arange(n_out)
+        order += [*(rows[:, None] + np.arange(n_in)).ravel(), *(rows + n_in)]
+        offset += (n_in + 1) * n_out
+    return np.array(order, dtype=np.int64)

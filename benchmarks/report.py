@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 
+from . import flops
+
 __all__ = ["text_table", "markdown_table", "machine_line", "write"]
 
 Columns = Sequence[tuple[str, Callable[[dict], str]]]
@@ -45,6 +47,26 @@ def machine_line(machine: Mapping) -> str:
     )
 
 
+def _peak_line(peak: Mapping) -> str:
+    """The machine's peak as measured in the run, for the Markdown summary."""
+    if peak["gflops"] is None:
+        return "Machine peak: no matrix product measured, so no FLOP fractions."
+    one = "" if peak["gflops_1_thread"] is None else f", {peak['gflops_1_thread']:.3g} on one thread"
+    bandwidth = "" if peak["gb_per_s"] is None else f"; memory bandwidth {peak['gb_per_s']:.3g} GB/s"
+    return (f"Machine peak ({peak['measured_by']}, best runs): {peak['gflops']:.3g} GFLOP/s float64 matrix "
+            f"product on {peak['threads']} thread(s) ({peak['kernel']}){one}{bandwidth}.")
+
+
+def _flop_count(module: ModuleType, rows: Sequence[dict]) -> list[str]:
+    count = getattr(module, "FLOPS", None)
+    if count is None:
+        return []
+    per_unit = {row["flops_per_unit"] for row in rows if row.get("flops_per_unit") is not None}
+    amount = f"{per_unit.pop():,.0f} FLOPs" if len(per_unit) == 1 else "the FLOPs"
+    return ["", f"GFLOP/s: {count.after} times {amount} per {count.unit} ({count.what}); "
+                "% peak: that over the machine's peak above."]
+
+
 def _markdown(document: Mapping, modules: Mapping[str, ModuleType]) -> str:
     machine, settings = document["machine"], document["settings"]
     lines = [
@@ -55,6 +77,8 @@ def _markdown(document: Mapping, modules: Mapping[str, ModuleType]) -> str:
         f"Settings: {settings['repeat']} repeat(s), medians shown; baseline cap {settings['cap']:g} s; "
         f"seed {settings['seed']}{'; quick mode' if settings['quick'] else ''}.",
     ]
+    if document.get("peak") is not None:
+        lines += ["", _peak_line(document["peak"])]
     for name, result in document["workloads"].items():
         module = modules[name]
         lines += [
@@ -63,7 +87,8 @@ def _markdown(document: Mapping, modules: Mapping[str, ModuleType]) -> str:
             "",
             inspect.cleandoc(module.__doc__ or "").split("\n\n", 1)[-1],
             "",
-            markdown_table(module.COLUMNS, result["rows"]),
+            markdown_table(flops.columns(module), result["rows"]),
+            *_flop_count(module, result["rows"]),
             "",
             f"Answers equal in every row: {'yes' if result['answers_equal'] else '**NO**'}.",
         ]

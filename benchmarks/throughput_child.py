@@ -30,7 +30,10 @@ import numpy as np
 
 from .cpu_load import OtherLoad
 
-PEERS = ("symgrad serial", "symgrad parallel", "numba per-sample", "numpy batched", "torch batched")
+PEERS = ("symgrad serial", "symgrad parallel", "numba per-sample", "numpy batched", "torch batched",
+         "symgrad matrix", "symgrad matrix parallel")
+#: The peers that take ``theta`` in the matrix model's order (``benchmarks.models.matrix_order``).
+MATRIX_PEERS = ("symgrad matrix", "symgrad matrix parallel")
 TORCH_HINT = "PyTorch is not installed: pip install torch"
 
 
@@ -55,6 +58,24 @@ def usable_cores() -> int:
 def prepare(name: str, sizes: tuple[int, ...], theta, X, T, cache_dir) -> tuple[Callable, int | None, str]:
     """``(call, threads, note)``; ``call()`` returns ``(loss, gradient)`` for the whole batch."""
     out = np.empty_like(theta)
+    if name in MATRIX_PEERS:
+        from .models import matrix_mlp, matrix_order
+
+        parallel = name == "symgrad matrix parallel"
+        kernels = matrix_mlp(sizes).compile(parallel=parallel, cache_dir=cache_dir)
+        theta_matrix = theta[matrix_order(sizes)]
+
+        def call():  # the gradient in the matrix order; measure() puts the answer in the scalar one
+            return kernels.loss_and_grad(theta_matrix, X, T, out)
+
+        blas = blas_threads()
+        if not parallel:
+            return call, blas or 1, f"serial kernel, BLAS on {blas or 'an unknown number of'} thread(s)"
+        import numba
+
+        call()
+        return call, numba.get_num_threads(), (f"numba {numba.threading_layer()} layer, BLAS on "
+                                                f"{blas or 'an unknown number of'} thread(s) in each")
     if name.startswith("symgrad"):
         import symgrad as sg
 
@@ -150,6 +171,11 @@ def measure(spec: dict) -> dict:
     call()
     setup_s = time.perf_counter() - start
     loss, grad = call()
+    if spec["peer"] in MATRIX_PEERS:
+        from .models import matrix_order
+
+        grad, matrix = np.empty_like(grad), grad
+        grad[matrix_order(sizes)] = matrix
     answer = {"loss": float(loss), "grad": [float(g) for g in grad]}
     return {**answer, "threads": threads, "threads_note": note, "setup_s": setup_s,
             "runs": timed_runs(call, spec["n_samples"], spec["min_run_s"], spec.get("runs", 1))}

@@ -23,7 +23,8 @@ import numpy as np
 
 from .timing import median
 
-__all__ = ["Trainer", "Target", "HINTS", "installed", "measure_peers", "rows", "skipped_row", "COLUMNS"]
+__all__ = ["Trainer", "Target", "HINTS", "THREAD_VARIABLES", "installed", "measure_peers", "rows",
+           "skipped_row", "COLUMNS"]
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The cold symgrad compile of the 31-parameter logistic model takes some seconds; torch's Rosenbrock
@@ -38,9 +39,11 @@ HINTS = {
     "scipy": "SciPy is not installed (numba's np.dot needs it): pip install scipy",
     "sklearn": "scikit-learn is not installed: pip install scikit-learn",
 }
+#: What sizes the thread pools of OpenMP, OpenBLAS, MKL and numba; each reads it when it loads.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 #: Environment of a child timed with one thread: every pool of every library it may load.
 ONE_THREAD = {
-    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
+    **dict.fromkeys(THREAD_VARIABLES, "1"),
     "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
 }
 

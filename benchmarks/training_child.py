@@ -31,7 +31,8 @@ from .training import Trainer
 __all__ = ["measure", "timed_runs"]
 
 PROBLEMS = {"rosenbrock_adam": "benchmarks.baselines.rosenbrock_adam",
-            "logreg": "benchmarks.baselines.logreg"}
+            "logreg": "benchmarks.baselines.logreg",
+            "mlp_digits": "benchmarks.baselines.mlp_digits"}
 
 
 def prepare(spec: dict) -> Trainer:

@@ -12,7 +12,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["rosenbrock_adam", "logreg_gd_blas"]
+__all__ = ["rosenbrock_adam", "logreg_gd_blas", "mlp_adam_blas"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -79,3 +79,77 @@ def logreg_gd_blas(X, t, theta0, steps, lr, losses):
     out[:k] = w
     out[k] = b
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def mlp_adam_blas(X, Y, theta0, hidden, epochs, batch, lr, beta1, beta2, eps, losses):
+    """Adam (torch's formulas) on a ``d``-``hidden``-``k`` tanh network with softmax cross-entropy.
+
+    ``theta0`` is ``W1 (hidden, d), b1, W2 (k, hidden), b2``, each matrix row-major; ``Y`` is
+    one-hot. Each epoch visits the rows of ``X`` in order in mini-batches of ``batch`` (the
+    last one smaller when ``batch`` does not divide ``n``) and takes one step per batch on the
+    batch's mean loss, which is written to ``losses`` (one entry per step). The five matrix
+    products of a batch go to BLAS (``np.dot``); the bias, tanh, softmax and column sums are
+    loops.
+    """
+    n, d = X.shape
+    k = Y.shape[1]
+    h = hidden
+    b1_at, w2_at = h * d, h * d + h
+    b2_at = w2_at + k * h
+    theta = theta0.copy()
+    g = np.zeros_like(theta)
+    m = np.zeros_like(theta)
+    v = np.zeros_like(theta)
+    W1, W2 = theta[:b1_at].reshape((h, d)), theta[w2_at:b2_at].reshape((k, h))
+    gW1, gW2 = g[:b1_at].reshape((h, d)), g[w2_at:b2_at].reshape((k, h))
+    A1_full, D1_full = np.empty((batch, h)), np.empty((batch, h))
+    Z2_full = np.empty((batch, k))
+    step = 0
+    for _ in range(epochs):
+        for start in range(0, n, batch):
+            stop = min(start + batch, n)
+            rows = stop - start
+            Xb, Yb = X[start:stop], Y[start:stop]
+            A1, D1, Z2 = A1_full[:rows], D1_full[:rows], Z2_full[:rows]
+            np.dot(Xb, W1.T, A1)
+            for i in range(rows):
+                for j in range(h):
+                    A1[i, j] = math.tanh(A1[i, j] + theta[b1_at + j])
+            np.dot(A1, W2.T, Z2)
+            loss = 0.0
+            for i in range(rows):  # Z2 becomes the gradient of the mean loss at the logits
+                top = -np.inf
+                for j in range(k):
+                    Z2[i, j] += theta[b2_at + j]
+                    top = max(top, Z2[i, j])
+                total = 0.0
+                for j in range(k):
+                    total += math.exp(Z2[i, j] - top)
+                log_total = math.log(total)
+                for j in range(k):
+                    z = Z2[i, j] - top
+                    loss += Yb[i, j] * (log_total - z)
+                    Z2[i, j] = (math.exp(z - log_total) - Yb[i, j]) / rows
+            losses[step] = loss / rows
+            np.dot(Z2.T, A1, gW2)
+            np.dot(Z2, W2, D1)
+            for j in range(k):
+                g[b2_at + j] = 0.0
+            for j in range(h):
+                g[b1_at + j] = 0.0
+            for i in range(rows):
+                for j in range(k):
+                    g[b2_at + j] += Z2[i, j]
+                for j in range(h):
+                    D1[i, j] *= 1.0 - A1[i, j] * A1[i, j]
+                    g[b1_at + j] += D1[i, j]
+            np.dot(D1.T, Xb, gW1)
+            step += 1
+            step_size = lr / (1.0 - beta1**step)
+            root_bc2 = math.sqrt(1.0 - beta2**step)
+            for p in range(theta.shape[0]):
+                m[p] = beta1 * m[p] + (1.0 - beta1) * g[p]
+                v[p] = beta2 * v[p] + (1.0 - beta2) * g[p] * g[p]
+                theta[p] -= step_size * m[p] / (math.sqrt(v[p]) / root_bc2 + eps)
+    return theta

@@ -10,6 +10,16 @@ mean loss and its full gradient over the batch in one call:
   ``kernels.loss_and_grad(theta, X, T, out)`` with a preallocated ``out``
   (argument checks included);
 - **symgrad parallel**: the same with ``compile(parallel=True)``;
+- **symgrad matrix**: the same function declared in matrix form
+  (``benchmarks.models.matrix_mlp``: ``sg.nn.mlp(sizes, activation="sigmoid",
+  output="sigmoid")`` and ``sg.nn.squared_error``), whose kernels process
+  blocks of 256 samples with BLAS products; its ``theta`` is the scalar
+  model's reordered (``matrix_order``: ``W`` row-major then ``b`` per layer
+  instead of each unit's weights then its bias), and its gradient is put back
+  in the scalar order for the answer check (outside the timed calls). Its
+  child runs with OpenBLAS on one thread, so it is serial;
+  **symgrad matrix parallel**: the same with ``compile(parallel=True)``, which
+  splits the batch over numba's threads, each calling a one-thread BLAS;
 - **numba per-sample**: a hand-written numba kernel
   (``benchmarks/baselines/numba_mlp.py``), forward and backward loops over the
   layers per sample, serial;
@@ -39,7 +49,11 @@ core on a 2-core machine says more about the machine than about the peer.
 Before the times count, every peer's loss and gradient on the full batch are
 compared with symgrad serial's: answers are equal when both agree to 1e-9
 relative (loss: absolute difference over the loss; gradient: largest absolute
-difference over the largest gradient entry).
+difference over the largest gradient entry). The matrix peers must agree to
+1e-12: they compute the same function, only summing in another order
+(measured: ~1e-14). The target: the faster of symgrad matrix and symgrad
+matrix parallel (median samples/s; the table names which) at least as fast
+as torch batched.
 """
 
 from __future__ import annotations
@@ -54,8 +68,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..flops import FlopCount
 from ..harness import Settings
-from ..throughput_child import PEERS, TORCH_HINT
+from ..throughput_child import MATRIX_PEERS, PEERS, TORCH_HINT
 from ..timing import median
 
 TITLE = "grad_throughput: mean-loss gradient over a batch, samples/s (2-16-16-1 sigmoid MLP, float64)"
@@ -69,6 +84,14 @@ RUNS_PER_PROCESS = 3
 BUSY_WARNING = 0.5
 TOLERANCE = 1e-9
 REFERENCE = "symgrad serial"
+#: The matrix form computes the same function with the same kernels' arithmetic in another order:
+#: its gradient must agree with the scalar model's more tightly (measured: ~1e-14).
+MATRIX_TOLERANCE = 1e-12
+#: The faster of the matrix peers (median samples/s) must reach ``ratio`` times ``slower``'s.
+MATRIX_TARGET = {"slower": "torch batched", "ratio": 1.0}
+#: What the matrix peers' children run with: BLAS on one thread, so that "symgrad matrix" is serial
+#: and each of the parallel peer's numba threads calls a one-thread BLAS (no nested pools).
+BLAS_ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 #: A cold cache makes symgrad's first child compile the 2-16-16-1 kernels (10-20 s).
 CHILD_TIMEOUT_S = 300.0
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,6 +142,7 @@ def run(settings: Settings, sizes: Sequence[int] = SIZES, n_samples: int | None 
     for peer, runs in results.items():
         errors = [_compare(r, reference) for r in runs]
         worst = {key: max(e[key] for e in errors) for key in ("loss", "grad")}
+        tolerance = MATRIX_TOLERANCE if peer in MATRIX_PEERS else TOLERANCE
         timed = [run for r in runs for run in r["runs"]]
         speed = median([run["samples_per_s"] for run in timed])
         loads = [run["other_load"] for run in timed if run["other_load"] is not None]
@@ -134,7 +158,8 @@ def run(settings: Settings, sizes: Sequence[int] = SIZES, n_samples: int | None 
             "setup_s": [r["setup_s"] for r in runs],
             "loss": runs[0]["loss"],
             "max_rel_error": worst,
-            "answers_equal": all(v <= TOLERANCE for v in worst.values()),
+            "tolerance": tolerance,
+            "answers_equal": all(v <= tolerance for v in worst.values()),
             "skipped": None,
         })
     busy = max((row["other_load"] for row in rows if row["other_load"] is not None), default=0.0)
@@ -143,11 +168,29 @@ def run(settings: Settings, sizes: Sequence[int] = SIZES, n_samples: int | None 
                       "multi-threaded peers suffer most, see the 'other load' column")
     rows += [{**base, "peer": name, "threads": None, "threads_note": "", "samples_per_s": None,
               "ratio_to_serial": None, "other_load": None, "skipped": why} for name, why in skipped.items()]
+    _matrix_target(rows)
     return rows
+
+
+def _matrix_target(rows: list[dict]) -> None:
+    """Every row gets ``targets``; the slower peer's row holds the matrix target, judged on medians."""
+    speeds = {row["peer"]: row["samples_per_s"] for row in rows if row["samples_per_s"] is not None}
+    matrix = [peer for peer in MATRIX_PEERS if peer in speeds]
+    for row in rows:
+        row["targets"] = []
+        if row["peer"] != MATRIX_TARGET["slower"] or not matrix:
+            continue
+        faster = max(matrix, key=speeds.get)
+        ratio = None if row["samples_per_s"] is None else speeds[faster] / row["samples_per_s"]
+        met = None if ratio is None else ratio >= MATRIX_TARGET["ratio"]
+        row["targets"].append({"faster": faster, "of": list(matrix), "ratio_min": MATRIX_TARGET["ratio"],
+                               "ratio": ratio, "met": met})
 
 
 def _child(spec: dict) -> dict:
     env = dict(os.environ)
+    if spec["peer"] in MATRIX_PEERS:
+        env.update(BLAS_ONE_THREAD)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "benchmarks.throughput_child", json.dumps(spec)]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
@@ -197,4 +240,49 @@ COLUMNS = (
     ("other load", lambda r: "-" if r["other_load"] is None else f"{r['other_load']:.2f}"),
     ("max rel err", _error),
     ("equal", _equal),
+)
+
+
+def _target(row: dict) -> str:
+    cells = []
+    for t in row.get("targets", ()):  # t["faster"]: the faster matrix peer, serial or parallel
+        if t["ratio"] is None:
+            cells.append(f"{t['faster']} >= {t['ratio_min']:g}x: not measured")
+        else:
+            cells.append(f"{t['faster']} >= {t['ratio_min']:g}x: {'met' if t['met'] else 'NOT met'} "
+                         f"({t['ratio']:.3g}x)")
+    return "; ".join(cells) or "-"
+
+
+COLUMNS += (("target", _target),)
+
+
+def flops_per_sample(sizes: Sequence[int]) -> int:
+    """FLOPs of one sample's loss and its share of the gradient, for the sigmoid MLP of these sizes.
+
+    Per layer of ``n_in`` inputs and ``n_out`` units::
+
+        forward   2 n_in n_out        W a + b: a multiply and an add per weight (the bias is one of the adds)
+                  4 n_out             sigmoid 1 / (1 + exp(-z)): negate, exp, add, divide
+        backward  3 n_out             delta = g s (1 - s), g the loss's gradient at the layer's output
+                  2 n_in n_out        delta a^T added into the weights' gradient sum
+                  n_out               delta added into the biases' gradient sum
+                  n_in (2 n_out - 1)  W^T delta, the g of the layer below (none below the first layer)
+
+    and per output 4 for the loss: ``y - t``, its square, the half, the add into the sum. ``y - t`` is
+    also the loss's gradient at ``y``. Dividing the sums by the batch size happens once per batch and
+    is not counted. 2-16-16-1: 740 forward, 4 loss, 1,252 backward, 1,996 in all.
+    """
+    count = 4 * sizes[-1]
+    for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        forward = 2 * n_in * n_out + 4 * n_out
+        backward = 3 * n_out + 2 * n_in * n_out + n_out + (n_in * (2 * n_out - 1) if layer > 0 else 0)
+        count += forward + backward
+    return count
+
+
+FLOPS = FlopCount(
+    rate="samples_per_s", unit="sample", after="samples/s",
+    per_unit=lambda row: flops_per_sample([int(size) for size in row["model"].split("-")]),
+    what="forward and backward pass, counted in grad_throughput.flops_per_sample",
 )

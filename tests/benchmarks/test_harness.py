@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 import time
 from itertools import pairwise
 
 import pytest
 
-from benchmarks import harness
+from benchmarks import harness, training
 from benchmarks.__main__ import parse
+from benchmarks.throughput_child import usable_cores
 from benchmarks.timing import run_capped
-from benchmarks.workloads import derive
+from benchmarks.workloads import derive, peak
 
 TINY = [(2, 2, 1), (2, 3, 1)]
 
@@ -54,6 +56,52 @@ def test_markdown_summary(outcome):
     assert "| model |" in text and "| 2-3-1 |" in text
     assert "Answers equal in every row: yes" in text
     assert outcome.answers_equal
+
+
+@pytest.fixture(scope="module")
+def peak_outcome(tmp_path_factory):
+    settings = harness.Settings.for_mode(quick=True, verbose=False)
+    return harness.run(["peak"], settings, tmp_path_factory.mktemp("results"))
+
+
+def test_peak_rows_are_well_formed(peak_outcome):
+    document = json.loads(peak_outcome.json_path.read_text())
+    rows = document["workloads"]["peak"]["rows"]
+    assert [row["kernel"] for row in rows] == list(peak.QUICK_KERNELS)
+    assert [row["unit"] for row in rows] == ["GFLOP/s", "GB/s", "GB/s"]
+    assert [row["threads"] for row in rows] == [usable_cores(), 1, 1]  # numpy's element-wise: one thread
+    for row in rows:
+        assert math.isfinite(row["rate"]) and row["rate"] > 0 and row["best_rate"] >= row["rate"]
+        [run] = row["runs"]  # quick: one process, one run
+        assert run["rate"] == row["rate"] and run["calls"] >= 1 and run["seconds"] > 0
+        assert row["answers_equal"] is True and row["max_rel_error"] <= peak.TOLERANCE
+        assert row["per_call"] > 0 and len(row["setup_s"]) == 1
+    matmul, copy, triad = rows
+    assert matmul["per_call"] == 2 * 1024**3 and copy["per_call"] == 16 * triad["per_call"] / 24
+    limit = document["peak"]
+    assert limit["measured_by"] == "peak workload" and limit["kernel"] == "numpy matmul"
+    assert limit["gflops"] == matmul["best_rate"] and limit["threads"] == usable_cores()
+    assert math.isfinite(limit["gb_per_s"])
+    assert limit["gb_per_s"] == max(copy["best_rate"], triad["best_rate"])
+    text = peak_outcome.markdown_path.read_text()
+    assert "Machine peak (peak workload, best runs): " in text and "| numpy matmul | " in text
+    assert peak_outcome.answers_equal
+
+
+def test_peak_kernels_on_one_thread():
+    """Every kernel, numba's included, in a child pinned to one thread; small sizes, no timing claims."""
+    settings = harness.Settings.for_mode(quick=True, verbose=False)
+    rows = peak.run(settings, threads=[1], kernels=list(peak.KERNELS), matmul_n=48, stream_n=1000,
+                    min_run_s=0.001)
+    assert [row["kernel"] for row in rows] == list(peak.KERNELS)
+    for row in rows:
+        if row["skipped"]:  # numba's np.dot without SciPy
+            assert row["kernel"] == "numba np.dot" and row["skipped"] == training.HINTS["scipy"]
+            continue
+        assert row["threads"] == 1 and row["answers_equal"] is True and row["rate"] > 0
+    [numba_triad] = [row for row in rows if row["kernel"] == "numba triad"]
+    assert "on 1 thread(s)" in numba_triad["note"] and numba_triad["n"] == 1000
+    assert peak.limit(rows)["gflops_1_thread"] == peak.limit(rows)["gflops"]
 
 
 def test_capped_baseline_is_reported_as_a_lower_bound():

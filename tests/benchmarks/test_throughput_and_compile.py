@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from benchmarks import baselines, harness, throughput_child
+from benchmarks import baselines, flops, harness, throughput_child
 from benchmarks.baselines import numpy_mlp
 from benchmarks.models import backprop, mlp
 from benchmarks.workloads import compile as compile_workload
@@ -21,7 +21,9 @@ TINY = (2, 3, 1)
 def throughput(tmp_path_factory):
     settings = harness.Settings.for_mode(quick=True, verbose=False)
     options = {"sizes": TINY, "n_samples": 300, "min_run_s": 0.001,
-               "cache_dir": tmp_path_factory.mktemp("symgrad-cache")}
+               "cache_dir": tmp_path_factory.mktemp("symgrad-cache"),
+               # the matrix peers compile for ~20 s in a fresh cache: test_matrix_throughput.py covers them
+               "peers": [p for p in grad_throughput.PEERS if p not in throughput_child.MATRIX_PEERS]}
     out = tmp_path_factory.mktemp("results")
     outcome = harness.run(["grad_throughput"], settings, out, options={"grad_throughput": options})
     return outcome, json.loads(outcome.json_path.read_text())["workloads"]["grad_throughput"]
@@ -46,6 +48,38 @@ def test_throughput_rows_are_well_formed(throughput):
     assert ran[0]["ratio_to_serial"] == 1.0 and ran[0]["max_rel_error"] == {"loss": 0.0, "grad": 0.0}
     assert result["answers_equal"] is True and outcome.answers_equal
     assert "| 2-3-1 | 300 | symgrad serial | 1 |" in outcome.markdown_path.read_text()
+
+
+def test_throughput_rows_carry_their_flop_rate(throughput):
+    """Without the peak workload in the run, the harness measures a quick peak for the fractions."""
+    outcome, result = throughput
+    peak = json.loads(outcome.json_path.read_text())["peak"]
+    assert peak["measured_by"] == "quick peak measurement" and peak["gflops"] > 0 and peak["rows"]
+    for row in result["rows"]:
+        if row["skipped"]:
+            assert row["gflops"] is None and row["peak_fraction"] is None
+            continue
+        assert row["flops_per_unit"] == grad_throughput.flops_per_sample(TINY) == 75
+        assert row["gflops"] == pytest.approx(row["samples_per_s"] * 75 / 1e9)
+        assert row["peak_fraction"] == pytest.approx(row["gflops"] / peak["gflops"])
+    text = outcome.markdown_path.read_text()
+    assert "| samples/s | GFLOP/s | % peak | x serial |" in text
+    assert "GFLOP/s: samples/s times 75 FLOPs per sample" in text and "Machine peak (quick peak" in text
+
+
+def test_flop_counts():
+    """The counts the docstrings give: 2-16-16-1 per sample, and by hand for 2-3-1.
+
+    2-3-1: forward 2 (2*3 + 3*1) + 4 (3 + 1) = 34; loss 4; backward 3 * 4 deltas, 2 * 9 weight-gradient
+    terms, 4 bias adds and 3 * (2*1 - 1) for W^T delta into the hidden layer = 37.
+    """
+    assert grad_throughput.flops_per_sample((2, 16, 16, 1)) == 1996
+    assert grad_throughput.flops_per_sample((2, 3, 1)) == 34 + 4 + 37
+    columns = [header for header, _ in flops.columns(grad_throughput)]
+    assert columns[columns.index("samples/s") + 1:][:2] == ["GFLOP/s", "% peak"]
+    rows = [{"model": "2-3-1", "samples_per_s": 1e6, "skipped": None}]
+    flops.annotate(rows, grad_throughput.FLOPS, None)  # no peak measured: no fraction
+    assert rows[0]["gflops"] == pytest.approx(0.075) and rows[0]["peak_fraction"] is None
 
 
 def test_torch_is_skipped_with_a_hint_when_missing(monkeypatch, tmp_path):
