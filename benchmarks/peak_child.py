@@ -114,14 +114,16 @@ def prepare(name: str, data: _Data) -> Kernel:
         def call():  # two passes, as numpy evaluates b + s c: a = s c, then a += b
             np.multiply(c, TRIAD_SCALAR, out=a)
             np.add(a, b, out=a)
-    else:
-        from .baselines import peak
+    elif name == "numba copy":
+        from .baselines.peak import copy
 
         def call():
-            if triad:
-                peak.triad(a, b, c, TRIAD_SCALAR)
-            else:
-                peak.copy(a, b)
+            copy(a, b)
+    else:
+        from .baselines.peak import triad as numba_triad
+
+        def call():
+            numba_triad(a, b, c, TRIAD_SCALAR)
     # STREAM's count: the bytes the kernel must read and write, not the extra reads of write-allocate
     moved = (3 if triad else 2) * a.itemsize * a.shape[0]
     return Kernel(call, moved, lambda: data.stream_error(triad))

@@ -37,10 +37,11 @@ SciPy's BLAS), one run of 0.1 s each, on arrays of 2^22 float64 (32 MiB
 each: two or three of them still overflow the 32 MiB last-level cache of
 the machine in ``docs/performance.md``).
 
-**Answers.** A sample of 64 entries of each product is compared with the
-exact sum of products (``math.fsum`` over Python floats), and 64 entries of
-each copy and triad with the same expression in Python floats: equal when
-they agree to 1e-12 relative (largest difference over the largest entry).
+**Answers.** 64 entries of each product are compared with the correctly
+rounded sum of their products (``math.fsum`` over Python floats), and 64
+entries of each copy and triad with the same expression in Python floats:
+equal when they agree to 1e-12 relative (largest difference over the
+largest entry).
 """
 
 from __future__ import annotations
