@@ -47,12 +47,18 @@ def matmul_tn_add(a, b, out):
 
 
 @numba.njit(cache=True, nogil=True)
+def _row_max(a, r):
+    top = a[r, 0]
+    for i in range(1, a.shape[1]):
+        top = max(top, a[r, i])
+    return top
+
+
+@numba.njit(cache=True, nogil=True)
 def softmax_rows(a, out):
     """Each row's softmax, with the row maximum subtracted before exponentiating."""
     for r in range(a.shape[0]):
-        top = a[r, 0]
-        for i in range(1, a.shape[1]):
-            top = max(top, a[r, i])
+        top = _row_max(a, r)
         total = 0.0
         for i in range(a.shape[1]):
             out[r, i] = math.exp(a[r, i] - top)
@@ -65,9 +71,7 @@ def softmax_rows(a, out):
 def logsumexp_rows(a, out):
     """``out[r, 0] = log Σ_i exp(a[r, i])``, stably."""
     for r in range(a.shape[0]):
-        top = a[r, 0]
-        for i in range(1, a.shape[1]):
-            top = max(top, a[r, i])
+        top = _row_max(a, r)
         total = 0.0
         for i in range(a.shape[1]):
             total += math.exp(a[r, i] - top)
