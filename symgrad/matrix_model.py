@@ -22,7 +22,13 @@ import numpy as np
 import sympy as sp
 
 from .codegen.stable import stabilize
-from .codegen.tensor_kernels import Slot, TensorKernelPrograms, generate_tensor_source
+from .codegen.tensor_kernels import (
+    Slot,
+    TensorKernelPrograms,
+    flatten_blocks,
+    generate_tensor_source,
+    unflatten_blocks,
+)
 from .compile.compiled import CompiledModel, KernelLayout
 from .declare.tensors import Defined, elements, is_matrix, matrix_symbols
 from .diff.tensor_reverse import tensor_gradients
@@ -232,8 +238,7 @@ class MatrixModel(Model):
         theta = np.asarray(theta)
         if theta.shape != (self.n_params,):
             raise ShapeError(f"theta has shape {theta.shape}, expected ({self.n_params},)")
-        return {s.symbol: theta[s.offset:s.offset + s.size].reshape(s.shape).copy()
-                if isinstance(s.symbol, sp.MatrixSymbol) else float(theta[s.offset]) for s in self.slots}
+        return unflatten_blocks(theta, self.slots)
 
     def flatten(self, values: Mapping) -> np.ndarray:
         """A flat ``theta`` from ``{param: array or number}`` naming every parameter."""
@@ -314,23 +319,3 @@ class MatrixModel(Model):
         if self.targets:
             parts.append(f"targets={names(self.targets)}")
         return f"Model({', '.join(parts)})"
-
-
-def flatten_blocks(values: Mapping, slots, dtype) -> np.ndarray:
-    """A flat array from ``{symbol: array}`` in the order and shapes of ``slots``."""
-    known = {s.symbol for s in slots}
-    unknown = [k for k in values if k not in known]
-    if unknown:
-        raise DeclarationError(f"values given for {unknown}, which are not parameters "
-                               f"({', '.join(str(s.symbol) for s in slots)})")
-    theta = np.empty(sum(s.size for s in slots), dtype=dtype)
-    for slot in slots:
-        if slot.symbol not in values:
-            raise DeclarationError(f"no value for parameter {slot.symbol}")
-        value = np.asarray(values[slot.symbol], dtype=dtype)
-        if value.size != slot.size or value.ndim > 2 or (value.ndim == 2 and value.shape != slot.shape):
-            raise ShapeError(f"{slot.symbol} has shape {slot.shape}; got a value of shape {value.shape}")
-        theta[slot.offset:slot.offset + slot.size] = value.reshape(-1)
-    if not np.all(np.isfinite(theta)):
-        raise DeclarationError("parameter values must be finite")
-    return theta

@@ -17,16 +17,20 @@ kernels, the parallel split and the fused training loop are shared.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import sympy as sp
 
+from ..errors import DeclarationError, ShapeError
 from ..graph.tensor import TensorNode, TensorStore, dummy
 from .kernels import CHUNKS, public_kernel_lines
 from .printer import HELPERS_SOURCE, NumbaPrinter
 from .runtime import runtime_key
 
-__all__ = ["TensorKernelPrograms", "Slot", "generate_tensor_source", "ROWS"]
+__all__ = ["TensorKernelPrograms", "Slot", "flatten_blocks", "unflatten_blocks", "generate_tensor_source",
+           "ROWS"]
 
 #: Samples per block: large enough for BLAS to pay off, small enough to stay in cache.
 ROWS = 256
@@ -46,6 +50,32 @@ class Slot:
     @property
     def size(self) -> int:
         return self.shape[0] * self.shape[1]
+
+
+def unflatten_blocks(theta, slots) -> dict:
+    """``{symbol: value}`` from a flat ``theta``: arrays of the slots' shapes, floats for scalars."""
+    return {s.symbol: theta[s.offset:s.offset + s.size].reshape(s.shape).copy()
+            if isinstance(s.symbol, sp.MatrixSymbol) else float(theta[s.offset]) for s in slots}
+
+
+def flatten_blocks(values: Mapping, slots, dtype) -> np.ndarray:
+    """A flat array from ``{symbol: array}`` in the order and shapes of ``slots``."""
+    known = {s.symbol for s in slots}
+    unknown = [k for k in values if k not in known]
+    if unknown:
+        raise DeclarationError(f"values given for {unknown}, which are not parameters "
+                               f"({', '.join(str(s.symbol) for s in slots)})")
+    theta = np.empty(sum(s.size for s in slots), dtype=dtype)
+    for slot in slots:
+        if slot.symbol not in values:
+            raise DeclarationError(f"no value for parameter {slot.symbol}")
+        value = np.asarray(values[slot.symbol], dtype=dtype)
+        if value.size != slot.size or value.ndim > 2 or (value.ndim == 2 and value.shape != slot.shape):
+            raise ShapeError(f"{slot.symbol} has shape {slot.shape}; got a value of shape {value.shape}")
+        theta[slot.offset:slot.offset + slot.size] = value.reshape(-1)
+    if not np.all(np.isfinite(theta)):
+        raise DeclarationError("parameter values must be finite")
+    return theta
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from numba import types
 from ..codegen.complex import generate_complex_loss_source
 from ..codegen.kernels import KernelPrograms, generate_source
 from ..codegen.printer import docstring_safe
+from ..codegen.tensor_kernels import unflatten_blocks
 from ..errors import ComplexStepError, DeclarationError, EvaluationError
 from .cache import cache_directory, load_module, lookup, remember, store_module
 from .validate import check_data, check_out, check_theta
@@ -40,8 +41,7 @@ class KernelLayout:
         """``{parameter: value}``: floats per scalar entry, or arrays per declared matrix."""
         if not self.blocks:
             return {p: float(v) for p, v in zip(self.params, theta, strict=True)}
-        return {s.symbol: theta[s.offset:s.offset + s.size].reshape(s.shape).copy()
-                if isinstance(s.symbol, sp.MatrixSymbol) else float(theta[s.offset]) for s in self.blocks}
+        return unflatten_blocks(theta, self.blocks)
 
 
 class CompiledModel:

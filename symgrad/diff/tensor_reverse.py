@@ -33,7 +33,7 @@ def _local_derivatives(body: sp.Expr, arity: int) -> tuple[sp.Expr, ...]:
 
     wrt = [dummy(k) for k in range(arity)]
     derivatives = grad(body, wrt) if arity else []
-    if isinstance(body, sp.Function) or isinstance(body, sp.Pow) and body.exp.is_Number:
+    if isinstance(body, sp.Function):
         derivatives = [d.xreplace({body: _OWN}) for d in derivatives]
     return tuple(derivatives)
 

@@ -10,7 +10,6 @@
 """
 
 from ..declare.tensors import Element, Elementwise, LogSumExp, MatrixSum, Softmax, apply, element, explicit
-from ..declare.tensors import MatrixSum as _MatrixSum
 from .init import INITIALISERS, initial_theta
 from .layers import ACTIVATIONS, MLP, Dense, identity, mlp, relu, sigmoid, softmax, softplus, tanh
 from .losses import binary_cross_entropy, cross_entropy, l1, l2, mse, squared_error
@@ -19,13 +18,13 @@ from .network import Network
 
 def sum(matrix):  # noqa: A001 - reads like numpy's
     """The sum of all elements of a matrix expression."""
-    return _MatrixSum(matrix)
+    return MatrixSum(matrix)
 
 
 def mean(matrix):
     """The mean of all elements of a matrix expression."""
     rows, cols = matrix.shape
-    return _MatrixSum(matrix) / (rows * cols)
+    return MatrixSum(matrix) / (rows * cols)
 
 
 def logsumexp(vector):

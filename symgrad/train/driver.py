@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import sympy as sp
 
+from ..codegen.tensor_kernels import flatten_blocks
 from ..compile.compiled import CompiledModel
 from ..compile.validate import flat_parameters
 from ..errors import DeclarationError
@@ -178,8 +179,6 @@ def _initial_theta(compiled: CompiledModel, theta0, init_scale, seed, name: str 
     if theta0 is None and layout.initializer is not None and init_scale is None:
         return layout.initializer(seed=seed).astype(compiled.dtype)
     if isinstance(theta0, dict) and layout.blocks:
-        from ..matrix_model import flatten_blocks
-
         return flatten_blocks(theta0, layout.blocks, compiled.dtype)
     if theta0 is None:
         init_scale = 0.1 if init_scale is None else init_scale
