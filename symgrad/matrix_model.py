@@ -21,6 +21,7 @@ import networkx as nx
 import numpy as np
 import sympy as sp
 
+from .codegen.runtime import runtime_key
 from .codegen.stable import stabilize
 from .codegen.tensor_kernels import (
     Slot,
@@ -256,7 +257,9 @@ class MatrixModel(Model):
         parts = [sp.srepr(self.loss), sp.srepr(self.regularizer), *map(sp.srepr, self.outputs)]
         order = "|".join(f"{role}:{','.join(f'{s}{_shape(s)}' for s in symbols)}" for role, symbols in
                          (("params", self.params), ("inputs", self.inputs), ("targets", self.targets)))
-        return "tensor:" + hashlib.sha256("\n".join([*parts, order]).encode()).hexdigest()[:32]
+        # The runtime helpers' machine code is compiled into the kernels: their version is part of the key.
+        text = "\n".join([*parts, order, runtime_key()])
+        return "tensor:" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def _regularizer_program(self):
         store = TensorStore()

@@ -2,9 +2,11 @@
 
 They live in this fixed module rather than in each generated one so that
 numba compiles them once per machine (``cache=True``) instead of once per
-model: a ``np.dot`` specialisation costs about a second of compile time, a
-cached one nothing. Every product takes and writes C-contiguous blocks, so
-each has one specialisation per dtype.
+model. The products call CBLAS directly (:mod:`symgrad.codegen.blas`): one
+call instruction in the kernel instead of numba's ``np.dot``, which needs
+SciPy and brings a large specialisation that LLVM optimises again inside
+every kernel; they accumulate in place (``beta = 1``) where a gradient sums
+over blocks. Every helper takes and writes C-contiguous blocks.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from pathlib import Path
 import numba
 import numpy as np
 
-__all__ = ["matmul_nt", "matmul_nn", "matmul_tn_add", "softmax_rows", "logsumexp_rows", "row_sums",
-           "add_column_sums", "runtime_key"]
+from . import blas
+
+__all__ = ["matmul_nt", "matmul_nn", "matmul_tn_add", "matmul", "softmax_rows", "logsumexp_rows", "row_sums",
+           "add_column_sums", "matrix_view", "empty_matrix", "zero_matrix", "runtime_key"]
 
 
 @functools.cache
@@ -29,21 +33,66 @@ def runtime_key() -> str:
 
 
 @numba.njit(cache=True, nogil=True)
+def _gemm(trans_a, trans_b, a, b, beta, out):
+    """``out = op(a) @ op(b) + beta * out`` (op transposes when asked), row-major CBLAS."""
+    m, n = out.shape
+    k = a.shape[0] if trans_a else a.shape[1]
+    if m == 0 or n == 0:
+        return
+    ta = blas.TRANS if trans_a else blas.NO_TRANS
+    tb = blas.TRANS if trans_b else blas.NO_TRANS
+    # Leading dimensions must be at least 1, even for an empty operand.
+    lda, ldb = max(a.shape[1], 1), max(b.shape[1], 1)
+    if out.itemsize == 8:
+        blas.dgemm(blas.ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes, lda, b.ctypes, ldb, beta, out.ctypes, n)
+    else:
+        blas.sgemm(blas.ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes, lda, b.ctypes, ldb, beta, out.ctypes, n)
+
+
+@numba.njit(cache=True, nogil=True)
 def matmul_nt(a, b, out):
     """``out = a @ b.T``: a layer's pre-activations of a block, rows of ``a`` times weights ``b``."""
-    np.dot(a, b.T, out)
+    _gemm(False, True, a, b, 0.0, out)
 
 
 @numba.njit(cache=True, nogil=True)
 def matmul_nn(a, b, out):
     """``out = a @ b``: a block's δ pulled back through the weights ``b``."""
-    np.dot(a, b, out)
+    _gemm(False, False, a, b, 0.0, out)
 
 
 @numba.njit(cache=True, nogil=True)
 def matmul_tn_add(a, b, out):
     """``out += a.T @ b``: a weight gradient summed over the block's samples."""
-    out += np.dot(a.T, b)
+    _gemm(True, False, a, b, 1.0, out)
+
+
+@numba.njit(cache=True, nogil=True)
+def matmul(a, b):
+    """``a @ b`` of two sample-independent matrices, in any layout (transposes are views)."""
+    out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+    _gemm(False, False, np.ascontiguousarray(a), np.ascontiguousarray(b), 0.0, out)
+    return out
+
+
+# Views and work arrays come from here too: numba compiles its ``reshape``, ``np.empty`` and
+# ``np.zeros`` for tuple shapes once per process (most of a second); cached here, never.
+@numba.njit(cache=True, nogil=True)
+def matrix_view(flat, offset, rows, cols):
+    """``flat[offset:offset + rows * cols]`` as a C-contiguous (rows, cols) view: a parameter block."""
+    return flat[offset:offset + rows * cols].reshape((rows, cols))
+
+
+@numba.njit(cache=True, nogil=True)
+def empty_matrix(rows, cols, like):
+    """An uninitialised (rows, cols) array of ``like``'s dtype."""
+    return np.empty((rows, cols), dtype=like.dtype)
+
+
+@numba.njit(cache=True, nogil=True)
+def zero_matrix(rows, cols, like):
+    """A (rows, cols) array of zeros of ``like``'s dtype."""
+    return np.zeros((rows, cols), dtype=like.dtype)
 
 
 @numba.njit(cache=True, nogil=True)

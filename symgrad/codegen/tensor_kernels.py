@@ -226,7 +226,7 @@ class _Writer:
             prefix, index, slot = self.leaf_names[node.attr("symbol")]
             if prefix == "p":
                 end = slot.offset + slot.size
-                self.emit(f"{v} = theta[{slot.offset}:{end}].reshape({slot.shape})", depth)
+                self.emit(f"{v} = matrix_view(theta, {slot.offset}, {slot.shape[0]}, {slot.shape[1]})", depth)
             else:
                 source = "X" if prefix == "x" else "T"
                 slots = self.programs.inputs if prefix == "x" else self.programs.targets
@@ -244,7 +244,7 @@ class _Writer:
                 self.emit(f"{v} = w{k}[:B]", depth)
         elif op not in ("transpose", "element", "outer", "batch_sum", "matmul"):
             rows, cols = self.storage(node)
-            self.emit(f"{v} = np.empty(({rows}, {cols}), dtype=DTYPE)", depth)
+            self.emit(f"{v} = empty_matrix({rows}, {cols}, theta)", depth)
         if op == "ew":
             self.elementwise(f, k, depth)
         elif op == "matmul":
@@ -254,7 +254,7 @@ class _Writer:
             elif node.batched:
                 self.emit(f"matmul_nt({ops[1]}, {ops[0]}, {v})", depth)
             else:
-                self.emit(f"{v} = np.dot({ops[0]}, {ops[1]})", depth)
+                self.emit(f"{v} = matmul({ops[0]}, {ops[1]})", depth)
         elif op == "transpose":
             self.emit(f"{v} = {ops[0]}.T", depth)
         elif op == "element":
@@ -303,7 +303,7 @@ class _Writer:
                 self.node(f, k, 1)
             elif f.phase[k] == "accumulate":
                 rows, cols = self.storage(store[k])
-                self.emit(f"v{k} = np.zeros(({rows}, {cols}), dtype=DTYPE)")
+                self.emit(f"v{k} = zero_matrix({rows}, {cols}, theta)")
         block = [k for k in printed if f.phase[k] in ("block", "accumulate")]
         if data:
             self.emit("rows = min(ROWS, stop - start)")
@@ -312,10 +312,10 @@ class _Writer:
                     prefix, index, slot = self.leaf_names[store[k].attr("symbol")]
                     slots = self.programs.inputs if prefix == "x" else self.programs.targets
                     if prefix != "p" and len(slots) > 1:
-                        self.emit(f"w_{prefix}{index} = np.empty((rows, {slot.size}), dtype=DTYPE)")
+                        self.emit(f"w_{prefix}{index} = empty_matrix(rows, {slot.size}, theta)")
             for k in block:
                 if store[k].batched and store[k].op in _BLOCK_ARRAYS:
-                    self.emit(f"w{k} = np.empty((rows, {self.storage(store[k])[1]}), dtype=DTYPE)")
+                    self.emit(f"w{k} = empty_matrix(rows, {self.storage(store[k])[1]}, theta)")
         finish("setup", f)
         if data:
             self.emit("for c0 in range(start, stop, ROWS):")
@@ -349,8 +349,9 @@ def generate_tensor_source(programs: TensorKernelPrograms, *, dtype: str = "floa
     w = _Writer(programs, dtype)
     data = programs.has_data
     w.lines += [f'"""{header}"""', "", "import math", "", "import numba", "import numpy as np", "",
-                "from symgrad.codegen.runtime import (add_column_sums, logsumexp_rows, matmul_nn, matmul_nt,",
-                "                                     matmul_tn_add, row_sums, softmax_rows)",
+                "from symgrad.codegen.runtime import (add_column_sums, empty_matrix, logsumexp_rows, matmul,",
+                "                                     matmul_nn, matmul_nt, matmul_tn_add, matrix_view, row_sums,",
+                "                                     softmax_rows, zero_matrix)",
                 f"RUNTIME = {runtime_key()!r}  # the helpers' version (their machine code is inlined)", "",
                 f"DTYPE = np.{dtype}", "F = DTYPE", f"FASTMATH = {fastmath!r}", f"PARALLEL = {parallel!r}",
                 f"N_PARAMS = {programs.n_params}", f"CHUNKS = {CHUNKS}", f"ROWS = {ROWS}",

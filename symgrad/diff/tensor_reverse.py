@@ -58,7 +58,8 @@ def tensor_gradients(store: TensorStore, loss: int, wrt: list[int], adjoints: di
         g = parts[0] if len(parts) == 1 else store.ew(sp.Add(*(dummy(i) for i in range(len(parts)))), parts)
         if nodes[k].batched and not store[g].batched:
             # The adjoint of a per-sample value is per-sample (the seed 1 of each sample's loss).
-            g = store.add("ew", [g], nodes[k].shape, batched=True, body=dummy(0))
+            g = (store.constant(store[g].attr("body"), nodes[k].shape, batched=True) if store.is_constant(g)
+                 else store.add("ew", [g], nodes[k].shape, batched=True, body=dummy(0)))
         adjoints[k] = g
         for operand, part in _vjp(store, k, g):
             if operand in depends and part is not None:

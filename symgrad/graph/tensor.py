@@ -112,11 +112,12 @@ class TensorStore:
             if len(shapes) > 1:
                 raise ShapeError(f"elementwise operands of different shapes {sorted(shapes)}")
             shape = shapes.pop() if shapes else SCALAR
-        replace, kept = {}, []
+        replace, kept, per_sample_constant = {}, [], False
         for k, o in enumerate(operands):
             node = self.nodes[o]
-            if node.op == "ew" and not node.operands and node.is_scalar:
-                replace[dummy(k)] = node.attr("body")  # a scalar constant
+            if self.is_constant(o):  # every element equals the body
+                replace[dummy(k)] = node.attr("body")
+                per_sample_constant |= node.batched
             elif o in kept:
                 replace[dummy(k)] = dummy(kept.index(o))
             else:
@@ -128,12 +129,20 @@ class TensorStore:
         used = body.free_symbols
         final = [o for k, o in enumerate(kept) if dummy(k) in used]
         body = body.xreplace({dummy(kept.index(o)): dummy(k) for k, o in enumerate(final)})
-        if body == dummy(0) and len(final) == 1 and self._same_size(final[0], shape):
+        # An inlined per-sample constant (the seed 1 of each sample's loss) keeps the result
+        # per-sample: summed over the batch it counts once per sample.
+        batched = per_sample_constant and not any(self.nodes[o].batched for o in final)
+        if body == dummy(0) and len(final) == 1 and self._same_size(final[0], shape) and not batched:
             return final[0]
-        return self.add("ew", final, shape, body=body)
+        return self.add("ew", final, shape, batched=batched or None, body=body)
 
-    def constant(self, value, shape=SCALAR) -> int:
-        return self.add("ew", (), shape, batched=False, body=sp.sympify(value))
+    def constant(self, value, shape=SCALAR, batched: bool = False) -> int:
+        """A node whose elements all equal ``value``; ``batched``: one such value per sample."""
+        return self.add("ew", (), shape, batched=batched, body=sp.sympify(value))
+
+    def is_constant(self, node_id: int) -> bool:
+        node = self.nodes[node_id]
+        return node.op == "ew" and not node.operands
 
     def _same_size(self, node_id: int, shape) -> bool:
         return _size(self.nodes[node_id].shape) == _size(shape)

@@ -1,0 +1,144 @@
+"""The CBLAS matrix product the layered models' kernels call, found once per process.
+
+numba's own ``np.dot`` needs SciPy (it takes BLAS from ``scipy.linalg``) and
+brings a large specialisation into every kernel that LLVM then optimises
+again. The kernels instead call ``cblas_dgemm``/``cblas_sgemm`` directly, as
+external functions: numba emits one call instruction. The library is the
+OpenBLAS that NumPy's wheels ship (the one ``numpy.dot`` itself uses, so the
+thread pool is shared), else a system CBLAS (Apple's Accelerate, OpenBLAS,
+the reference CBLAS).
+
+The kernels call two fixed symbols, always with 64-bit sizes, registered with
+LLVM at import, before any kernel is compiled or loaded from numba's cache.
+Behind them is the library's own function when it takes 64-bit sizes (NumPy's
+ILP64 OpenBLAS), a small compiled adapter when it takes 32-bit sizes, or a
+compiled loop when no CBLAS is found. So cached machine code never depends
+on which library a process finds.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import importlib.metadata
+import sys
+from pathlib import Path
+
+import llvmlite.binding as llvm
+import numba
+from numba import types
+
+__all__ = ["LIBRARY", "ROW_MAJOR", "NO_TRANS", "TRANS", "dgemm", "sgemm"]
+
+# CBLAS enum values (cblas.h)
+ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
+
+#: (symbol prefix, suffix, integer type): ILP64 builds take 64-bit sizes.
+_NAMINGS = (("scipy_cblas_", "64_", ctypes.c_int64), ("cblas_", "64_", ctypes.c_int64),
+            ("scipy_cblas_", "", ctypes.c_int32), ("cblas_", "", ctypes.c_int32))
+_SYSTEM = ("/System/Library/Frameworks/Accelerate.framework/Accelerate", "openblas", "cblas", "blas")
+
+
+def _is_library(name: str) -> bool:
+    name = name.lower()
+    return "blas" in name and (name.endswith((".so", ".dylib", ".dll")) or ".so." in name)
+
+
+def _numpy_libraries() -> list[str]:
+    """The BLAS libraries inside NumPy's wheel (numpy.libs, numpy/.dylibs), if it ships any."""
+    try:
+        files = importlib.metadata.files("numpy") or []
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    return [str(f.locate()) for f in files if _is_library(f.name)]
+
+
+def _system_libraries() -> list[str]:
+    found = []
+    for name in _SYSTEM:
+        path = name if name.startswith("/") else ctypes.util.find_library(name)
+        if path and (not name.startswith("/") or sys.platform == "darwin"):
+            found.append(path)
+    return found
+
+
+def _find() -> tuple[str, tuple[int, int], type] | None:
+    """(library, (dgemm, sgemm) addresses, size type) of the first CBLAS found."""
+    for library in [*_numpy_libraries(), *_system_libraries()]:
+        try:
+            handle = ctypes.CDLL(library)
+        except OSError:
+            continue
+        for prefix, suffix, integer in _NAMINGS:
+            try:
+                double = getattr(handle, f"{prefix}dgemm{suffix}")
+                single = getattr(handle, f"{prefix}sgemm{suffix}")
+            except AttributeError:
+                continue
+            addresses = tuple(ctypes.cast(f, ctypes.c_void_p).value for f in (double, single))
+            return library, addresses, integer
+    return None
+
+
+def _gemm_type(real: types.Type, size: types.Type, pointer: types.Type = types.voidptr) -> types.Signature:
+    # cblas_?gemm(order, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
+    enum = types.int32
+    return types.void(enum, enum, enum, size, size, size, real, pointer, size, pointer, size, real, pointer, size)
+
+
+def _narrowing(name: str, real: types.Type):
+    """A C function with the 64-bit-size convention that calls the LP64 ``name``."""
+    narrow = types.ExternalFunction(name, _gemm_type(real, types.int32))
+    int32 = types.int32
+
+    @numba.cfunc(_gemm_type(real, types.int64))
+    def adapter(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+        narrow(order, ta, tb, int32(m), int32(n), int32(k), alpha, a, int32(lda), b, int32(ldb), beta, c,
+               int32(ldc))
+
+    return adapter
+
+
+def _loops(real: types.Type):
+    """A C function with the same convention that multiplies by loops (row-major only)."""
+    @numba.cfunc(_gemm_type(real, types.int64, types.CPointer(real)))
+    def gemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+        A = numba.carray(a, (m if ta == NO_TRANS else k) * lda)
+        B = numba.carray(b, (k if tb == NO_TRANS else n) * ldb)
+        C = numba.carray(c, m * ldc)
+        for i in range(m):
+            for j in range(n):
+                total = 0.0
+                for p in range(k):
+                    left = A[i * lda + p] if ta == NO_TRANS else A[p * lda + i]
+                    right = B[p * ldb + j] if tb == NO_TRANS else B[j * ldb + p]
+                    total += left * right
+                C[i * ldc + j] = alpha * total + (beta * C[i * ldc + j] if beta != 0.0 else 0.0)
+
+    return gemm
+
+
+def _register() -> str:
+    """Bind the kernels' symbols; return a description of what they call."""
+    found = _find()
+    if found is None:  # pragma: no cover - every supported NumPy wheel ships a BLAS
+        for name, real in zip(SYMBOLS, (types.float64, types.float32), strict=True):
+            llvm.add_symbol(name, _loops(real).address)
+        return "loops"
+    library, addresses, integer = found
+    if integer is ctypes.c_int64:
+        for name, address in zip(SYMBOLS, addresses, strict=True):
+            llvm.add_symbol(name, address)
+        return f"{Path(library).name} (64-bit sizes)"
+    for name, address, real in zip(SYMBOLS, addresses, (types.float64, types.float32), strict=True):
+        llvm.add_symbol(f"{name}_lp64", address)
+        llvm.add_symbol(name, _narrowing(f"{name}_lp64", real).address)
+    return f"{Path(library).name} (32-bit sizes)"
+
+
+#: The symbols the kernels call. Their convention never changes (64-bit sizes), whatever
+#: library is behind them, so numba's cached machine code stays valid when the library does.
+SYMBOLS = ("symgrad_cblas_dgemm", "symgrad_cblas_sgemm")
+LIBRARY = _register()
+dgemm = types.ExternalFunction(SYMBOLS[0], _gemm_type(types.float64, types.int64))
+sgemm = types.ExternalFunction(SYMBOLS[1], _gemm_type(types.float32, types.int64))
