@@ -23,7 +23,10 @@ import numba
 __all__ = ["gd_update", "momentum_update", "adagrad_update", "rmsprop_update", "adadelta_update",
            "adam_update", "adamax_update", "nadam_update"]
 
-_jit = numba.njit(cache=True, nogil=True)
+# error_model="numpy": a division by zero gives inf/nan (which the driver stops on, keeping the
+# last good parameters) instead of a check and branch in every iteration that keeps LLVM from
+# vectorising the loops.
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
@@ -118,24 +121,34 @@ def adam_update(theta, g, state, hyper, t, lr):
     bc2 = 1.0 - b2 ** float(t)
     step = lr / bc1
     root_bc2 = math.sqrt(bc2)
-    for i in range(theta.shape[0]):
-        if decoupled:
-            theta[i] *= 1.0 - lr * wd
-            d = g[i]
-        else:
+    n = theta.shape[0]
+    if decoupled:
+        shrink = 1.0 - lr * wd
+        for i in range(n):
+            theta[i] *= shrink
+        wd = 0.0
+    # One loop per variant, no branch inside: the common one vectorises.
+    if amsgrad and corrected:
+        for i in range(n):
             d = g[i] + wd * theta[i]
-        m[i] = b1 * m[i] + (1.0 - b1) * d
-        v[i] = b2 * v[i] + (1.0 - b2) * d * d
-        if amsgrad and corrected:
+            m[i] = b1 * m[i] + (1.0 - b1) * d
+            v[i] = b2 * v[i] + (1.0 - b2) * d * d
             # the maximum of the bias-corrected second moments
             vmax[i] = max(vmax[i], v[i] / bc2)
-            denom = math.sqrt(vmax[i]) + eps
-        elif amsgrad:
+            theta[i] -= step * m[i] / (math.sqrt(vmax[i]) + eps)
+    elif amsgrad:
+        for i in range(n):
+            d = g[i] + wd * theta[i]
+            m[i] = b1 * m[i] + (1.0 - b1) * d
+            v[i] = b2 * v[i] + (1.0 - b2) * d * d
             vmax[i] = max(vmax[i], v[i])
-            denom = math.sqrt(vmax[i]) / root_bc2 + eps
-        else:
-            denom = math.sqrt(v[i]) / root_bc2 + eps
-        theta[i] -= step * m[i] / denom
+            theta[i] -= step * m[i] / (math.sqrt(vmax[i]) / root_bc2 + eps)
+    else:
+        for i in range(n):
+            d = g[i] + wd * theta[i]
+            m[i] = b1 * m[i] + (1.0 - b1) * d
+            v[i] = b2 * v[i] + (1.0 - b2) * d * d
+            theta[i] -= step * m[i] / (math.sqrt(v[i]) / root_bc2 + eps)
 
 
 @_jit
