@@ -52,6 +52,13 @@ class Slot:
         return self.shape[0] * self.shape[1]
 
 
+class _ElementPrinter(NumbaPrinter):
+    """Element loops call the runtime's ``tanh``, which LLVM can vectorise (libm's cannot be)."""
+
+    def _print_tanh(self, expr):
+        return f"tanh({self._print(expr.args[0])})"
+
+
 def unflatten_blocks(theta, slots) -> dict:
     """``{symbol: value}`` from a flat ``theta``: arrays of the slots' shapes, floats for scalars."""
     return {s.symbol: theta[s.offset:s.offset + s.size].reshape(s.shape).copy()
@@ -206,7 +213,7 @@ class _Writer:
             else:
                 index = "i, 0" if node.batched else "i, j"
             names[dummy(i)] = f"{self.name(o)}[{index}]"
-        text = NumbaPrinter(names, literal=self.literal).doprint(body)
+        text = _ElementPrinter(names, literal=self.literal).doprint(body)
         if node.batched:
             self.emit("for b in range(B):", depth)
             self.emit(f"for i in range({cols}):", depth + 1)
@@ -351,7 +358,7 @@ def generate_tensor_source(programs: TensorKernelPrograms, *, dtype: str = "floa
     w.lines += [f'"""{header}"""', "", "import math", "", "import numba", "import numpy as np", "",
                 "from symgrad.codegen.runtime import (add_column_sums, empty_matrix, logsumexp_rows, matmul,",
                 "                                     matmul_nn, matmul_nt, matmul_tn_add, matrix_view, row_sums,",
-                "                                     softmax_rows, zero_matrix)",
+                "                                     softmax_rows, tanh, zero_matrix)",
                 f"RUNTIME = {runtime_key()!r}  # the helpers' version (their machine code is inlined)", "",
                 f"DTYPE = np.{dtype}", "F = DTYPE", f"FASTMATH = {fastmath!r}", f"PARALLEL = {parallel!r}",
                 f"N_PARAMS = {programs.n_params}", f"CHUNKS = {CHUNKS}", f"ROWS = {ROWS}",
