@@ -21,8 +21,8 @@ import numpy as np
 
 from . import blas
 
-__all__ = ["matmul_nt", "matmul_nn", "matmul_tn_add", "matmul", "softmax_rows", "logsumexp_rows", "row_sums",
-           "add_column_sums", "matrix_view", "empty_matrix", "zero_matrix", "tanh", "runtime_key"]
+__all__ = ["matmul_nt", "matmul_nn", "matmul_tn_add", "matmul", "softmax_rows", "logsumexp_rows",
+           "softmax_logsumexp_rows", "row_sums", "add_column_sums", "matrix_view", "empty_matrix", "zero_matrix", "tanh", "runtime_key"]
 
 
 @functools.cache
@@ -125,6 +125,20 @@ def logsumexp_rows(a, out):
         for i in range(a.shape[1]):
             total += math.exp(a[r, i] - top)
         out[r, 0] = top + math.log(total)
+
+
+@numba.njit(cache=True, nogil=True)
+def softmax_logsumexp_rows(a, soft, lse):
+    """Both of the above from one exponential per element (cross-entropy needs both)."""
+    for r in range(a.shape[0]):
+        top = _row_max(a, r)
+        total = 0.0
+        for i in range(a.shape[1]):
+            soft[r, i] = math.exp(a[r, i] - top)
+            total += soft[r, i]
+        for i in range(a.shape[1]):
+            soft[r, i] /= total
+        lse[r, 0] = top + math.log(total)
 
 
 @numba.njit(cache=True, nogil=True)

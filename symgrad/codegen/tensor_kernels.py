@@ -153,6 +153,27 @@ class _Function:
                         and self.phase[o] == self.phase[k] and producer.batched == node.batched
                         and writer.storage(producer) == writer.storage(node)):
                     self.fused.add(o)
+        # Nodes printed as part of another, or not at all:
+        self.skipped: set[int] = set()
+        # the softmax and the log-sum-exp of the same rows (cross-entropy and its gradient) come
+        # from one pass over them, printed at the first of the two; ``paired`` maps it to the other
+        self.paired: dict[int, int] = {}
+        first_of: dict[tuple[int, str], int] = {}
+        for k in self.order:
+            node = store[k]
+            if node.batched and node.op in ("softmax", "logsumexp"):
+                other = first_of.get((node.operands[0], "logsumexp" if node.op == "softmax" else "softmax"))
+                if other is not None and other not in self.paired:
+                    self.paired[other] = k
+                    self.skipped.add(k)
+                first_of.setdefault((node.operands[0], node.op), k)
+        # a transpose that only feeds products as their left factor (those read its operand)
+        for k in self.order:
+            readers = [store[c] for c in self.order if k in store[c].operands]
+            if store[k].op == "transpose" and k not in roots and all(
+                    r.op == "matmul" and r.batched and r.operands == (k, r.operands[1]) and r.operands[1] != k
+                    for r in readers):
+                self.skipped.add(k)
 
     def expanded(self, k: int) -> tuple[sp.Expr, list[int]]:
         """The body of elementwise node ``k`` with fused producers inlined, over its remaining operands."""
@@ -272,7 +293,12 @@ class _Writer:
         elif op in ("softmax", "logsumexp", "sum"):
             operand = self.store[node.operands[0]]
             source = ops[0] if operand.batched else f"{ops[0]}.T"
-            if op == "softmax":
+            if k in f.paired:
+                other = f.paired[k]
+                soft, lse = (v, f"v{other}") if op == "softmax" else (f"v{other}", v)
+                self.emit(f"v{other} = w{other}[:B]", depth)
+                self.emit(f"softmax_logsumexp_rows({source}, {soft}, {lse})", depth)
+            elif op == "softmax":
                 self.emit(f"softmax_rows({source}, {v if node.batched else v + '.T'})", depth)
             elif op == "logsumexp":
                 self.emit(f"logsumexp_rows({source}, {v})", depth)
@@ -304,7 +330,7 @@ class _Writer:
         f = _Function(self, roots)
         store = self.store
         self.lines += ["@numba.njit(cache=True, fastmath=FASTMATH, nogil=True)", f"def {name}({args}):"]
-        printed = [k for k in f.order if k not in f.fused]
+        printed = [k for k in f.order if k not in f.fused and k not in f.skipped]
         for k in printed:
             if f.phase[k] == "before":
                 self.node(f, k, 1)
@@ -320,7 +346,7 @@ class _Writer:
                     slots = self.programs.inputs if prefix == "x" else self.programs.targets
                     if prefix != "p" and len(slots) > 1:
                         self.emit(f"w_{prefix}{index} = empty_matrix(rows, {slot.size}, theta)")
-            for k in block:
+            for k in block + [f.paired[k] for k in block if k in f.paired]:
                 if store[k].batched and store[k].op in _BLOCK_ARRAYS:
                     self.emit(f"w{k} = empty_matrix(rows, {self.storage(store[k])[1]}, theta)")
         finish("setup", f)
@@ -358,7 +384,7 @@ def generate_tensor_source(programs: TensorKernelPrograms, *, dtype: str = "floa
     w.lines += [f'"""{header}"""', "", "import math", "", "import numba", "import numpy as np", "",
                 "from symgrad.codegen.runtime import (add_column_sums, empty_matrix, logsumexp_rows, matmul,",
                 "                                     matmul_nn, matmul_nt, matmul_tn_add, matrix_view, row_sums,",
-                "                                     softmax_rows, tanh, zero_matrix)",
+                "                                     softmax_logsumexp_rows, softmax_rows, tanh, zero_matrix)",
                 f"RUNTIME = {runtime_key()!r}  # the helpers' version (their machine code is inlined)", "",
                 f"DTYPE = np.{dtype}", "F = DTYPE", f"FASTMATH = {fastmath!r}", f"PARALLEL = {parallel!r}",
                 f"N_PARAMS = {programs.n_params}", f"CHUNKS = {CHUNKS}", f"ROWS = {ROWS}",
