@@ -1,22 +1,25 @@
 """One measurement of the ``compile`` workload, run as a fresh interpreter.
 
-``python -m benchmarks.compile_child 2,16,16,1`` times, in this order and
-separately:
+``python -m benchmarks.compile_child 2,16,16,1 [DATA.npz]`` (or ``digits``
+for the matrix-form 64-32-10 network, see ``benchmarks/compile_models.py``)
+times, in this order and separately:
 
 1. ``import symgrad`` (which imports SymPy, networkx and numba);
-2. building the network's SymPy loss (``benchmarks.models.mlp``), not part
-   of any target;
+2. building the network's SymPy loss, not part of any target;
 3. ``symgrad.Model(...)`` followed by ``.compile()`` and one first call of
-   ``loss_and_grad`` on a few samples: "Model -> ready". Of that, the time
-   numba spent compiling (its ``numba:compile`` events, zero when its cache
-   answered) is reported on its own, with the number of operators and calls
-   in the generated per-sample gradient function (``_loss_grad_range``),
-   and how many cores other processes kept busy meanwhile.
+   ``loss_and_grad`` on the first-call data: "Model -> ready". Of that, the
+   time numba spent compiling (its ``numba:compile`` events, zero when its
+   cache answered) is reported on its own, with the number of operators and
+   calls in the generated per-sample gradient function
+   (``_loss_grad_range``), and how many cores other processes kept busy
+   meanwhile.
 
-It prints one JSON object on its last line. The kernel cache is whatever
-``SYMGRAD_CACHE_DIR`` names; the parent decides whether it is empty (cold)
-or filled by an earlier child (warm). Nothing is imported before the clock
-starts except this module and the standard library.
+The first-call data (``theta``, ``X``, ``T``) comes from the ``.npz`` file the
+parent wrote, the same for every peer; without one, zeros of the right shapes.
+It prints one JSON object on its last line, the loss and gradient included.
+The kernel cache is whatever ``SYMGRAD_CACHE_DIR`` names; the parent decides
+whether it is empty (cold) or filled by an earlier child (warm). Nothing is
+imported before the clock starts except this module and the standard library.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ import sys
 import time
 
 
-def measure(sizes: tuple[int, ...]) -> dict:
+def measure(argument: str, data: str | None = None) -> dict:
+    """``argument`` names the model as on the command line (``2,16,16,1`` or ``digits``)."""
     start = time.perf_counter()
     import symgrad as sg
 
@@ -35,25 +39,31 @@ def measure(sizes: tuple[int, ...]) -> dict:
     import numpy as np
     from numba.core import event
 
+    from benchmarks import compile_models
     from benchmarks.cpu_load import OtherLoad
-    from benchmarks.models import mlp
     from benchmarks.numba_passes import PassTimes
 
+    model = compile_models.from_argument(argument)
     start = time.perf_counter()
-    net = mlp(sizes)
+    loss, params, inputs, targets = compile_models.declare(model)
     build_s = time.perf_counter() - start
 
     numba_compile, passes = event.TimingListener(), PassTimes()
-    X = np.zeros((4, len(net.inputs)))
-    T = np.zeros((4, len(net.targets)))
+    if data is None:
+        widths = compile_models.sizes(model)
+        theta = np.zeros(compile_models.n_params(model))
+        X, T = np.zeros((compile_models.N_ROWS, widths[0])), np.zeros((compile_models.N_ROWS, widths[-1]))
+    else:
+        arrays = compile_models.load(data)
+        theta, X, T = arrays["theta"], arrays["X"], arrays["T"]
     with event.install_listener("numba:compile", numba_compile), \
             event.install_listener("numba:run_pass", passes), OtherLoad() as other:
         start = time.perf_counter()
-        model = sg.Model(loss=net.loss, params=net.params, inputs=net.inputs, targets=net.targets)
+        declared_model = sg.Model(loss=loss, params=params, inputs=inputs, targets=targets)
         declared = time.perf_counter()
-        kernels = model.compile()
+        kernels = declared_model.compile()
         compiled = time.perf_counter()
-        kernels.loss_and_grad(np.zeros(model.n_params), X, T, np.empty(model.n_params))
+        value, grad = kernels.loss_and_grad(theta, X, T, np.empty(declared_model.n_params))
         ready = time.perf_counter()
     return {
         "import_s": import_s,
@@ -67,6 +77,8 @@ def measure(sizes: tuple[int, ...]) -> dict:
         "other_load": other.cores,
         "cache_stats": kernels.cache_stats(),
         "kernel_operations": _operations(kernels.source, "_loss_grad_range"),
+        "loss": float(value),
+        "grad": [float(g) for g in grad],
     }
 
 
@@ -80,4 +92,4 @@ def _operations(source: str, function: str) -> int:
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(tuple(int(s) for s in sys.argv[1].split(",")))))
+    print(json.dumps(measure(*sys.argv[1:3])))

@@ -1,4 +1,7 @@
-"""grad_throughput and compile on tiny inputs: well-formed rows, equal answers, no timing claims."""
+"""grad_throughput on tiny inputs: well-formed rows, equal answers, no timing claims.
+
+The compile workload's tests are in test_compile_workload.py.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ import pytest
 from benchmarks import baselines, flops, harness, throughput_child
 from benchmarks.baselines import numpy_mlp
 from benchmarks.models import backprop, mlp
-from benchmarks.workloads import compile as compile_workload
 from benchmarks.workloads import grad_throughput
 
 TINY = (2, 3, 1)
@@ -111,16 +113,3 @@ def test_child_reports_a_missing_torch(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails as if not installed
     spec = {"peer": "torch batched", "sizes": TINY, "n_samples": 10, "seed": 1, "min_run_s": 0.001}
     assert throughput_child.measure(spec) == {"skipped": grad_throughput.TORCH_HINT}
-
-
-def test_compile_rows_are_well_formed():
-    settings = harness.Settings.for_mode(quick=True, verbose=False)
-    [row] = compile_workload.run(settings, sizes=[(2, 2, 1)])
-    assert row["model"] == "2-2-1" and row["n_params"] == 9
-    assert row["cold_error"] is None and row["warm_error"] is None
-    for key in ("import_s", "cold_ready_s", "cold_numba_s", "warm_ready_s"):
-        assert row[key] > 0, key
-    assert row["warm_cache_hit"] is True and row["warm_numba_s"] == 0.0
-    assert row["cold_target_s"] is None and row["cold_target_met"] is None
-    cells = {header: cell(row) for header, cell in compile_workload.COLUMNS}
-    assert cells["warm hit"] == "yes" and cells["cold target"] == "-"
