@@ -199,6 +199,7 @@ class _Writer:
         self.store = programs.store
         self.literal = "{0}" if dtype == "float64" else "F({0})"
         self.lines: list[str] = []
+        self.in_place: dict[int, Slot] = {}  # accumulators that are blocks of theta_out (see function)
         self.leaf_names = {}
         for slots, prefix in ((programs.params, "p"), (programs.inputs, "x"), (programs.targets, "t")):
             for k, slot in enumerate(slots):
@@ -326,14 +327,28 @@ class _Writer:
             raise AssertionError(op)
 
     # -- a range function --------------------------------------------------------------
-    def function(self, name: str, args: str, roots: list[int], data: bool, finish) -> None:
+    def function(self, name: str, args: str, roots: list[int], data: bool, finish,
+                 grads_in_place: list | None = None) -> None:
+        """``grads_in_place``: gradients (one per parameter) that may accumulate straight into
+        ``theta_out`` (their blocks of it), with no accumulator to zero and add at the end."""
         f = _Function(self, roots)
         store = self.store
         self.lines += ["@numba.njit(cache=True, fastmath=FASTMATH, nogil=True)", f"def {name}({args}):"]
         printed = [k for k in f.order if k not in f.fused and k not in f.skipped]
+        self.in_place = {}
+        grads = list(grads_in_place or [])
+        for slot, g in zip(self.programs.params, grads, strict=False):
+            # only a gradient nothing else reads, of one parameter only, of the parameter's shape
+            if (g is not None and f.phase[g] == "accumulate" and grads.count(g) == 1
+                    and self.storage(store[g]) == tuple(slot.shape)
+                    and not any(g in store[c].operands for c in f.order)):
+                self.in_place[g] = slot
         for k in printed:
             if f.phase[k] == "before":
                 self.node(f, k, 1)
+            elif f.phase[k] == "accumulate" and k in self.in_place:
+                slot = self.in_place[k]
+                self.emit(f"v{k} = matrix_view(theta_out, {slot.offset}, {slot.shape[0]}, {slot.shape[1]})")
             elif f.phase[k] == "accumulate":
                 rows, cols = self.storage(store[k])
                 self.emit(f"v{k} = zero_matrix({rows}, {cols}, theta)")
@@ -365,7 +380,7 @@ class _Writer:
 
     def gradient_outputs(self, grads, f, scale: str | None) -> None:
         for slot, g in zip(self.programs.params, grads, strict=True):
-            if g is None:
+            if g is None or self.in_place.get(g) == slot:
                 continue
             # Element loops: an array expression ``view += value`` costs seconds of numba compile time.
             rows, cols = slot.shape
@@ -413,7 +428,7 @@ def generate_tensor_source(programs: TensorKernelPrograms, *, dtype: str = "floa
     live_grads = [g for g in programs.grads if g is not None]
     w.function("_loss_range", f"theta{data_args}", [loss], data, value_finish(False))
     w.function("_loss_grad_range", f"theta{data_args}, theta_out", [loss, *live_grads], data,
-               value_finish(True))
+               value_finish(True), grads_in_place=None if scale else programs.grads)
     if programs.regularizer is not None:
         reg = programs.regularizer
 
