@@ -23,7 +23,7 @@ import numpy as np
 
 from ..training import HINTS, Trainer
 
-__all__ = ["PEERS", "LR", "load", "prepare", "SKLEARN_HINT"]
+__all__ = ["PEERS", "LR", "load", "prepare", "model", "matrix_model", "SKLEARN_HINT"]
 
 LR = 0.1
 SKLEARN_HINT = HINTS["sklearn"]
@@ -32,6 +32,7 @@ SKLEARN_HINT = HINTS["sklearn"]
 PEERS = {
     "symgrad fit": None,
     "symgrad python": None,
+    "symgrad matrix fit": None,
     "numba BLAS": "scipy",  # numba's np.dot calls BLAS through SciPy
     "numba BLAS + loss": "scipy",
     "numpy": None,
@@ -68,6 +69,7 @@ def prepare(peer: str, spec: dict) -> Trainer:
     builders = {
         "symgrad fit": lambda: _symgrad(X, t, lr, fused=True),
         "symgrad python": lambda: _symgrad(X, t, lr, fused=False),
+        "symgrad matrix fit": lambda: _symgrad(X, t, lr, fused=True, declare=matrix_model),
         "numba BLAS": lambda: _numba(X, t, lr, loss=False),
         "numba BLAS + loss": lambda: _numba(X, t, lr, loss=True),
         "numpy": lambda: _numpy(X, t, lr),
@@ -92,10 +94,20 @@ def model(k: int):
     return sg.Model(loss=loss, params=[*w, b], inputs=list(x), targets=[t])
 
 
-def _symgrad(X, t, lr, fused: bool) -> Trainer:
+def matrix_model(k: int):
+    """The same model in matrix form: a (1, k) weight row ``w``, a bias ``b``, ``k`` inputs as one column."""
     import symgrad as sg
 
-    net = model(X.shape[1])
+    w, b = sg.Param("w", (1, k)), sg.Param("b", 1)
+    x, t = sg.Input("x", k), sg.Target("t", 1)
+    loss = sg.nn.binary_cross_entropy(w * x + b, t, logits=True)
+    return sg.Model(loss=loss, params=[w, b], inputs=[x], targets=[t])
+
+
+def _symgrad(X, t, lr, fused: bool, declare=model) -> Trainer:
+    import symgrad as sg
+
+    net = declare(X.shape[1])
     T = t[:, None]
     theta0 = np.zeros(X.shape[1] + 1)
 
@@ -106,7 +118,8 @@ def _symgrad(X, t, lr, fused: bool) -> Trainer:
             raise RuntimeError(f"sg.fit stopped early or ran the wrong loop: {result!r}")
         return result.theta, result.elapsed
 
-    return Trainer(train, 1, "fused compiled loop" if fused else "Python loop over numba kernels")
+    how = "fused compiled loop" if fused else "Python loop over numba kernels"
+    return Trainer(train, 1, how + (", matrix form" if declare is matrix_model else ""))
 
 
 def _numba(X, t, lr, loss: bool) -> Trainer:

@@ -12,6 +12,12 @@ rate 0.1 from ``theta = 0``, 2,000 steps in float64
   ``sg.fit(model, X, T, optimizer=sg.optim.GD(lr=0.1), batch_size=None,
   max_iter=2000, tol=None, theta0=zeros)``, which runs the steps inside one
   compiled function; **symgrad python**: the same with ``fused=False``;
+- **symgrad matrix fit**: the same model declared in matrix form
+  (``benchmarks.baselines.logreg.matrix_model``): ``w = sg.Param("w", (1, 30))``,
+  ``b = sg.Param("b", 1)``, ``x = sg.Input("x", 30)``, ``t = sg.Target("t", 1)``,
+  loss ``sg.nn.binary_cross_entropy(w * x + b, t, logits=True)``, so the
+  kernels work on blocks of samples as matrices; ``theta`` is laid out as
+  before (``w`` then ``b``) and the ``sg.fit`` call is the same;
 - **numba BLAS**: the gradient step written by hand in one ``@njit``
   function, ``np.dot`` (BLAS) for ``X w`` and ``X^T r`` and a loop over the
   samples for the sigmoid (``benchmarks/baselines/numba_train.py``); it

@@ -46,11 +46,10 @@ FUNCTION_TEMPLATES: dict[type, str] = {
 HELPERS_SOURCE = '''
 @numba.njit(cache=True)
 def _sigmoid(x):
-    # Never exponentiates a large positive number.
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+    # exp(-|x|) never overflows, and is the exponential _softplus(x) takes too:
+    # once both are inlined, one exp serves both.
+    e = math.exp(-abs(x))
+    return (1.0 if x >= 0.0 else e) / (1.0 + e)
 
 
 @numba.njit(cache=True)
