@@ -22,7 +22,7 @@ import numpy as np
 from . import blas
 
 __all__ = ["matmul_nt", "matmul_nn", "matmul_tn_add", "matmul", "softmax_rows", "logsumexp_rows",
-           "softmax_logsumexp_rows", "row_sums", "add_column_sums", "matrix_view", "empty_matrix", "zero_matrix", "tanh", "runtime_key"]
+           "softmax_logsumexp_rows", "row_sums", "add_column_sums", "matrix_view", "empty_matrix", "empty_vector", "zero_matrix", "tanh", "runtime_key"]
 
 
 @functools.cache
@@ -87,6 +87,12 @@ def matrix_view(flat, offset, rows, cols):
 def empty_matrix(rows, cols, like):
     """An uninitialised (rows, cols) array of ``like``'s dtype."""
     return np.empty((rows, cols), dtype=like.dtype)
+
+
+@numba.njit(cache=True, nogil=True)
+def empty_vector(size, like):
+    """An uninitialised array of ``size`` elements of ``like``'s dtype."""
+    return np.empty(size, dtype=like.dtype)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -354,16 +354,24 @@ class _Writer:
                 self.emit(f"v{k} = zero_matrix({rows}, {cols}, theta)")
         block = [k for k in printed if f.phase[k] in ("block", "accumulate")]
         if data:
-            self.emit("rows = min(ROWS, stop - start)")
+            # The block's work arrays: (rows, columns) views of one allocation.
+            arrays = []
             for k in block:
                 if store[k].op == "leaf":
                     prefix, index, slot = self.leaf_names[store[k].attr("symbol")]
                     slots = self.programs.inputs if prefix == "x" else self.programs.targets
                     if prefix != "p" and len(slots) > 1:
-                        self.emit(f"w_{prefix}{index} = empty_matrix(rows, {slot.size}, theta)")
+                        arrays.append((f"w_{prefix}{index}", slot.size))
             for k in block + [f.paired[k] for k in block if k in f.paired]:
                 if store[k].batched and store[k].op in _BLOCK_ARRAYS:
-                    self.emit(f"w{k} = empty_matrix(rows, {self.storage(store[k])[1]}, theta)")
+                    arrays.append((f"w{k}", self.storage(store[k])[1]))
+            self.emit("rows = min(ROWS, stop - start)")
+            if arrays:
+                self.emit(f"work = empty_vector(rows * {sum(cols for _, cols in arrays)}, theta)")
+            offset = 0
+            for name, cols in arrays:
+                self.emit(f"{name} = matrix_view(work, rows * {offset}, rows, {cols})")
+                offset += cols
         finish("setup", f)
         if data:
             self.emit("for c0 in range(start, stop, ROWS):")
@@ -397,9 +405,10 @@ def generate_tensor_source(programs: TensorKernelPrograms, *, dtype: str = "floa
     w = _Writer(programs, dtype)
     data = programs.has_data
     w.lines += [f'"""{header}"""', "", "import math", "", "import numba", "import numpy as np", "",
-                "from symgrad.codegen.runtime import (add_column_sums, empty_matrix, logsumexp_rows, matmul,",
-                "                                     matmul_nn, matmul_nt, matmul_tn_add, matrix_view, row_sums,",
-                "                                     softmax_logsumexp_rows, softmax_rows, tanh, zero_matrix)",
+                "from symgrad.codegen.runtime import (add_column_sums, empty_matrix, empty_vector, logsumexp_rows,",
+                "                                     matmul, matmul_nn, matmul_nt, matmul_tn_add, matrix_view,",
+                "                                     row_sums, softmax_logsumexp_rows, softmax_rows, tanh,",
+                "                                     zero_matrix)",
                 f"RUNTIME = {runtime_key()!r}  # the helpers' version (their machine code is inlined)", "",
                 f"DTYPE = np.{dtype}", "F = DTYPE", f"FASTMATH = {fastmath!r}", f"PARALLEL = {parallel!r}",
                 f"N_PARAMS = {programs.n_params}", f"CHUNKS = {CHUNKS}", f"ROWS = {ROWS}",
