@@ -110,16 +110,24 @@ def _row_max(a, r):
 
 
 @numba.njit(cache=True, nogil=True)
+def _softmax_row(a, r, out):
+    """Row ``r``'s softmax into ``out[r]``, the row maximum subtracted before exponentiating;
+    returns the row's log-sum-exp, which comes for free."""
+    top = _row_max(a, r)
+    total = 0.0
+    for i in range(a.shape[1]):
+        out[r, i] = math.exp(a[r, i] - top)
+        total += out[r, i]
+    for i in range(a.shape[1]):
+        out[r, i] /= total
+    return top + math.log(total)
+
+
+@numba.njit(cache=True, nogil=True)
 def softmax_rows(a, out):
-    """Each row's softmax, with the row maximum subtracted before exponentiating."""
+    """Each row's softmax."""
     for r in range(a.shape[0]):
-        top = _row_max(a, r)
-        total = 0.0
-        for i in range(a.shape[1]):
-            out[r, i] = math.exp(a[r, i] - top)
-            total += out[r, i]
-        for i in range(a.shape[1]):
-            out[r, i] /= total
+        _softmax_row(a, r, out)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -137,14 +145,7 @@ def logsumexp_rows(a, out):
 def softmax_logsumexp_rows(a, soft, lse):
     """Both of the above from one exponential per element (cross-entropy needs both)."""
     for r in range(a.shape[0]):
-        top = _row_max(a, r)
-        total = 0.0
-        for i in range(a.shape[1]):
-            soft[r, i] = math.exp(a[r, i] - top)
-            total += soft[r, i]
-        for i in range(a.shape[1]):
-            soft[r, i] /= total
-        lse[r, 0] = top + math.log(total)
+        lse[r, 0] = _softmax_row(a, r, soft)
 
 
 @numba.njit(cache=True, nogil=True)
