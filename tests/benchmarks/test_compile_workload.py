@@ -93,6 +93,7 @@ def test_missing_peers_are_skipped_with_a_hint(monkeypatch):
 
 def test_a_wrong_gradient_does_not_count(monkeypatch):
     monkeypatch.setattr(compile_workload, "_child", fake_child(wrong="jax"))
+    monkeypatch.setattr(compile_workload, "installed", lambda package: True)  # the child is made up
     [row] = compile_workload.run(QUICK, sizes=[(2, 2, 1)], digits=False, peers=["jax"])
     jax = row["peers"]["jax"]
     assert row["answers_equal"] is False and jax["answers_equal"] is False
@@ -103,6 +104,7 @@ def test_a_wrong_gradient_does_not_count(monkeypatch):
 
 def test_quick_runs_the_smallest_network_and_digits(monkeypatch):
     monkeypatch.setattr(compile_workload, "_child", fake_child())
+    monkeypatch.setattr(compile_workload, "installed", lambda package: True)  # the children are made up
     rows = compile_workload.run(QUICK, peers=["jax"])
     assert [row["model"] for row in rows] == ["2-4-1", "digits 64-32-10"]
     digits = rows[1]
