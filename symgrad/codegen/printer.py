@@ -78,6 +78,10 @@ def _heaviside(x, at_zero):
 '''
 
 
+#: Sums of more terms than this print as a balanced tree (see NumbaPrinter._print_Add).
+_LONGEST_CHAIN = 6
+
+
 class NumbaPrinter(PythonCodePrinter):
     """Prints one expression; ``names`` maps every symbol to an identifier."""
 
@@ -167,6 +171,24 @@ class NumbaPrinter(PythonCodePrinter):
 
     def _print_known_const(self, expr):
         return self._float(expr)
+
+    def _print_Add(self, expr, order=None):
+        # A long sum prints as a balanced tree of pairs: written as one chain, each addition
+        # waits for the previous one (a 30-term dot product is 30 additions in a row); in pairs
+        # the chain is log2(n) deep, and the rounding error grows with that depth too.
+        terms = [self._print(t) for t in self._as_ordered_terms(expr, order=order)]
+        if len(terms) <= _LONGEST_CHAIN:
+            return super()._print_Add(expr, order)
+        return self._pairwise(terms)
+
+    def _pairwise(self, terms: list[str]) -> str:
+        if len(terms) == 1:
+            return terms[0]
+        half = len(terms) // 2
+        left, right = self._pairwise(terms[:half]), self._pairwise(terms[half:])
+        if half == len(terms) - 1 and right.startswith("-"):  # one negative term: a subtraction
+            return f"({left} - {right[1:]})"
+        return f"({left} + {right})"
 
     def _print_Max(self, expr):
         return self._nested("max", expr.args)

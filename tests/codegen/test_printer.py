@@ -168,6 +168,26 @@ def test_printed_text_evaluates_to_the_expression(expr):
         assert value == pytest.approx(expected, rel=1e-12, abs=1e-14), (text, point)
 
 
+@pytest.mark.parametrize("n", [7, 8, 9, 30, 31])
+def test_long_sums_print_as_balanced_pairs(n):
+    """A dot product of n terms (some subtracted) nests log2(n) deep, not n, and keeps its value."""
+    ws, xs = sp.symbols(f"w0:{n}"), sp.symbols(f"v0:{n}")
+    expr = sum((-1) ** (i % 3 == 0) * w * v for i, (w, v) in enumerate(zip(ws, xs, strict=True))) + 1
+    names = {s: str(s) for s in (*ws, *xs)}
+    text = NumbaPrinter(names).doprint(expr)
+    depth = deepest = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        deepest = max(deepest, depth)
+    assert deepest <= math.ceil(math.log2(n + 1))
+    assert "+ -" not in text and "- -" not in text  # a subtracted term prints as a subtraction
+    rng = np.random.default_rng(n)
+    values = dict(zip(map(str, (*ws, *xs)), rng.normal(size=2 * n), strict=True))
+    expected = math.fsum(float(expr.args[i].subs({s: values[str(s)] for s in expr.args[i].free_symbols}))
+                         for i in range(len(expr.args)))
+    assert eval(text, {}, values) == pytest.approx(expected, rel=1e-13)  # our own printer output
+
+
 # -- errors ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "expr, name",
