@@ -123,7 +123,8 @@ def _register() -> str:
     found = _find()
     if found is None:  # pragma: no cover - every supported NumPy wheel ships a BLAS
         for name, real in zip(SYMBOLS, (types.float64, types.float32), strict=True):
-            llvm.add_symbol(name, _loops(real).address)
+            _COMPILED.append(_loops(real))
+            llvm.add_symbol(name, _COMPILED[-1].address)
         return "loops"
     library, addresses, integer = found
     if integer is ctypes.c_int64:
@@ -132,13 +133,16 @@ def _register() -> str:
         return f"{Path(library).name} (64-bit sizes)"
     for name, address, real in zip(SYMBOLS, addresses, (types.float64, types.float32), strict=True):
         llvm.add_symbol(f"{name}_lp64", address)
-        llvm.add_symbol(name, _narrowing(f"{name}_lp64", real).address)
+        _COMPILED.append(_narrowing(f"{name}_lp64", real))
+        llvm.add_symbol(name, _COMPILED[-1].address)
     return f"{Path(library).name} (32-bit sizes)"
 
 
 #: The symbols the kernels call. Their convention never changes (64-bit sizes), whatever
 #: library is behind them, so numba's cached machine code stays valid when the library does.
 SYMBOLS = ("symgrad_cblas_dgemm", "symgrad_cblas_sgemm")
+#: Adapters or loops compiled for the symbols: referenced here so their machine code lives on.
+_COMPILED: list = []
 LIBRARY = _register()
 dgemm = types.ExternalFunction(SYMBOLS[0], _gemm_type(types.float64, types.int64))
 sgemm = types.ExternalFunction(SYMBOLS[1], _gemm_type(types.float32, types.int64))
