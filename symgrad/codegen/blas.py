@@ -83,7 +83,8 @@ def _find() -> tuple[str, tuple[int, int], type] | None:
 def _gemm_type(real: types.Type, size: types.Type, pointer: types.Type = types.voidptr) -> types.Signature:
     # cblas_?gemm(order, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
     enum = types.int32
-    return types.void(enum, enum, enum, size, size, size, real, pointer, size, pointer, size, real, pointer, size)
+    return types.void(enum, enum, enum, size, size, size, real, pointer, size, pointer, size, real, pointer,
+                      size)
 
 
 def _narrowing(name: str, real: types.Type):

@@ -22,7 +22,8 @@ import numpy as np
 from . import blas
 
 __all__ = ["matmul_nt", "matmul_nn", "matmul_tn_add", "matmul", "softmax_rows", "logsumexp_rows",
-           "softmax_logsumexp_rows", "row_sums", "add_column_sums", "matrix_view", "empty_matrix", "empty_vector", "zero_matrix", "tanh", "runtime_key"]
+           "softmax_logsumexp_rows", "row_sums", "add_column_sums", "matrix_view", "empty_matrix",
+           "empty_vector", "zero_matrix", "tanh", "runtime_key"]
 
 
 @functools.cache

@@ -254,7 +254,6 @@ class _Writer:
         if op == "leaf":
             prefix, index, slot = self.leaf_names[node.attr("symbol")]
             if prefix == "p":
-                end = slot.offset + slot.size
                 self.emit(f"{v} = matrix_view(theta, {slot.offset}, {slot.shape[0]}, {slot.shape[1]})", depth)
             else:
                 source = "X" if prefix == "x" else "T"
@@ -405,9 +404,10 @@ def generate_tensor_source(programs: TensorKernelPrograms, *, dtype: str = "floa
     w = _Writer(programs, dtype)
     data = programs.has_data
     w.lines += [f'"""{header}"""', "", "import math", "", "import numba", "import numpy as np", "",
-                "from symgrad.codegen.runtime import (add_column_sums, empty_matrix, empty_vector, logsumexp_rows,",
-                "                                     matmul, matmul_nn, matmul_nt, matmul_tn_add, matrix_view,",
-                "                                     row_sums, softmax_logsumexp_rows, softmax_rows, tanh,",
+                "from symgrad.codegen.runtime import (add_column_sums, empty_matrix, empty_vector,",
+                "                                     logsumexp_rows, matmul, matmul_nn, matmul_nt,",
+                "                                     matmul_tn_add, matrix_view, row_sums,",
+                "                                     softmax_logsumexp_rows, softmax_rows, tanh,",
                 "                                     zero_matrix)",
                 f"RUNTIME = {runtime_key()!r}  # the helpers' version (their machine code is inlined)", "",
                 f"DTYPE = np.{dtype}", "F = DTYPE", f"FASTMATH = {fastmath!r}", f"PARALLEL = {parallel!r}",

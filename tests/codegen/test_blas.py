@@ -92,7 +92,8 @@ def _lp64_cblas() -> tuple[str, str] | None:
         scipy = None
     candidates = []
     if scipy is not None:
-        candidates += glob.glob(os.path.join(os.path.dirname(scipy.__file__), os.pardir, "scipy.libs", "*blas*"))
+        libraries = os.path.join(os.path.dirname(scipy.__file__), os.pardir, "scipy.libs")
+        candidates += glob.glob(os.path.join(libraries, "*blas*"))
     candidates += blas._system_libraries()
     for path in candidates:
         try:
@@ -150,7 +151,8 @@ def test_layered_models_need_no_scipy(tmp_path):
     """)
     env = dict(os.environ, SYMGRAD_CACHE_DIR=str(tmp_path),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     worst, imported = done.stdout.split()
     assert float(worst) < 1e-7
