@@ -8,10 +8,12 @@ such runs are visible in the results.
 
 from __future__ import annotations
 
+import math
 import os
 import time
+from collections.abc import Callable
 
-__all__ = ["OtherLoad"]
+__all__ = ["OtherLoad", "timed_calls"]
 
 
 def _busy_cpu_s() -> float | None:
@@ -47,3 +49,20 @@ class OtherLoad:
         busy, elapsed = _busy_cpu_s(), time.perf_counter() - self._start
         if busy is not None and self._busy is not None and elapsed > 0:
             self.cores = max(0.0, (busy - self._busy - (_own_cpu_s() - self._own)) / elapsed)
+
+
+def timed_calls(call: Callable[[], object], min_run_s: float, runs: int) -> list[dict]:
+    """Calls per run from one timed call (at least ``min_run_s`` per run), then ``runs`` runs of
+    that many calls: ``{"calls", "seconds", "other_load"}`` each."""
+    start = time.perf_counter()
+    call()
+    calls = max(1, math.ceil(min_run_s / max(time.perf_counter() - start, 1e-9)))
+    results = []
+    for _ in range(runs):
+        with OtherLoad() as load:
+            start = time.perf_counter()
+            for _ in range(calls):
+                call()
+            seconds = time.perf_counter() - start
+        results.append({"calls": calls, "seconds": seconds, "other_load": load.cores})
+    return results

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .cpu_load import OtherLoad
+from .cpu_load import timed_calls
 
 __all__ = ["KERNELS", "measure"]
 
@@ -145,20 +145,9 @@ def threads_note(name: str) -> str:
 
 
 def timed_runs(kernel: Kernel, min_run_s: float, runs: int) -> list[dict]:
-    """Calls per run from one timed call, then ``runs`` runs of that many calls; rates in units of 1e9."""
-    start = time.perf_counter()
-    kernel.call()
-    calls = max(1, math.ceil(min_run_s / max(time.perf_counter() - start, 1e-9)))
-    results = []
-    for _ in range(runs):
-        with OtherLoad() as load:
-            start = time.perf_counter()
-            for _ in range(calls):
-                kernel.call()
-            seconds = time.perf_counter() - start
-        results.append({"rate": calls * kernel.per_call / seconds / 1e9, "calls": calls, "seconds": seconds,
-                        "other_load": load.cores})
-    return results
+    """Runs of the kernel (``cpu_load.timed_calls``), each with its rate in units of 1e9."""
+    return [{"rate": run["calls"] * kernel.per_call / run["seconds"] / 1e9, **run}
+            for run in timed_calls(kernel.call, min_run_s, runs)]
 
 
 def measure(spec: dict) -> dict:

@@ -20,7 +20,6 @@ run disturbed by something else on the machine shows as such.
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import time
@@ -28,7 +27,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .cpu_load import OtherLoad
+from .cpu_load import timed_calls
 
 PEERS = ("symgrad serial", "symgrad parallel", "numba per-sample", "numpy batched", "torch batched",
          "symgrad matrix", "symgrad matrix parallel")
@@ -142,20 +141,9 @@ def blas_threads() -> int | None:
 
 
 def timed_runs(call: Callable, n: int, min_run_s: float, runs: int) -> list[dict]:
-    """Calls per run from one timed call, then ``runs`` runs of that many calls."""
-    start = time.perf_counter()
-    call()
-    calls = max(1, math.ceil(min_run_s / max(time.perf_counter() - start, 1e-9)))
-    results = []
-    for _ in range(runs):
-        with OtherLoad() as load:
-            start = time.perf_counter()
-            for _ in range(calls):
-                call()
-            seconds = time.perf_counter() - start
-        results.append({"samples_per_s": calls * n / seconds, "calls": calls, "seconds": seconds,
-                        "other_load": load.cores})
-    return results
+    """Runs of ``call`` on ``n`` samples (``cpu_load.timed_calls``), each with its samples/s."""
+    return [{"samples_per_s": run["calls"] * n / run["seconds"], **run}
+            for run in timed_calls(call, min_run_s, runs)]
 
 
 def measure(spec: dict) -> dict:

@@ -104,14 +104,11 @@ class MatrixModel(Model):
     prediction inside an ``sg.nn`` loss, e.g. the logits of ``cross_entropy``.
     """
 
+    _check_scalar = staticmethod(_scalar_loss)
+    _symbol_list = staticmethod(_symbols)
+
     def __init__(self, loss, params, inputs=(), targets=(), regularizer=None, outputs=None):
-        self.loss = _scalar_loss(loss, "loss")
-        self.regularizer = _scalar_loss(0 if regularizer is None else regularizer, "regularizer")
-        self.params = _symbols(params, "params")
-        self.inputs = _symbols(inputs, "inputs")
-        self.targets = _symbols(targets, "targets")
-        if not self.params:
-            raise DeclarationError("a model needs at least one parameter in params")
+        self._declare(loss, params, inputs, targets, regularizer)
         seen: dict = {}
         for role, group in (("params", self.params), ("inputs", self.inputs), ("targets", self.targets)):
             for s in group:

@@ -61,14 +61,22 @@ class Model:
                 return super().__new__(MatrixModel)
         return super().__new__(cls)
 
-    def __init__(self, loss, params, inputs=(), targets=(), regularizer=None, outputs=None):
-        self.loss = check_scalar(loss, "loss")
-        self.regularizer = check_scalar(0 if regularizer is None else regularizer, "regularizer")
-        self.params = as_symbol_list(params, "params")
-        self.inputs = as_symbol_list(inputs, "inputs")
-        self.targets = as_symbol_list(targets, "targets")
+    def _declare(self, loss, params, inputs, targets, regularizer) -> None:
+        """The checked loss, regulariser and symbol lists, at least one parameter."""
+        self.loss = self._check_scalar(loss, "loss")
+        self.regularizer = self._check_scalar(0 if regularizer is None else regularizer, "regularizer")
+        self.params = self._symbol_list(params, "params")
+        self.inputs = self._symbol_list(inputs, "inputs")
+        self.targets = self._symbol_list(targets, "targets")
         if not self.params:
             raise DeclarationError("a model needs at least one parameter in params")
+
+    #: How a declaration's loss and symbol lists are checked (a layered model accepts matrices).
+    _check_scalar = staticmethod(check_scalar)
+    _symbol_list = staticmethod(as_symbol_list)
+
+    def __init__(self, loss, params, inputs=(), targets=(), regularizer=None, outputs=None):
+        self._declare(loss, params, inputs, targets, regularizer)
         # Lowering first also rejects unsupported constructs at declaration.
         used = set(leaf_symbols(self.graph))
         check_roles(
