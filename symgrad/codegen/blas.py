@@ -1,14 +1,16 @@
-"""The CBLAS matrix product the layered models' kernels call, found once per process.
+"""The CBLAS matrix products the layered models' kernels call, found once per process.
 
 numba's own ``np.dot`` needs SciPy (it takes BLAS from ``scipy.linalg``) and
 brings a large specialisation into every kernel that LLVM then optimises
-again. The kernels instead call ``cblas_dgemm``/``cblas_sgemm`` directly, as
-external functions: numba emits one call instruction. The library is the
+again. The kernels instead call ``cblas_?gemm`` directly, and ``cblas_?gemv``
+when one side of the product is a vector (OpenBLAS's gemm takes four times
+as long for a 256 x 30 matrix times a vector), as external functions: numba
+emits one call instruction. The library is the
 OpenBLAS that NumPy's wheels ship (the one ``numpy.dot`` itself uses, so the
 thread pool is shared), else a system CBLAS (Apple's Accelerate, OpenBLAS,
 the reference CBLAS).
 
-The kernels call two fixed symbols, always with 64-bit sizes, registered with
+The kernels call four fixed symbols, always with 64-bit sizes, registered with
 LLVM at import, before any kernel is compiled or loaded from numba's cache.
 Behind them is the library's own function when it takes 64-bit sizes (NumPy's
 ILP64 OpenBLAS), a small compiled adapter when it takes 32-bit sizes, or a
@@ -28,7 +30,7 @@ import llvmlite.binding as llvm
 import numba
 from numba import types
 
-__all__ = ["LIBRARY", "ROW_MAJOR", "NO_TRANS", "TRANS", "dgemm", "sgemm"]
+__all__ = ["LIBRARY", "ROW_MAJOR", "NO_TRANS", "TRANS", "dgemm", "sgemm", "dgemv", "sgemv"]
 
 # CBLAS enum values (cblas.h)
 ROW_MAJOR, NO_TRANS, TRANS = 101, 111, 112
@@ -62,8 +64,8 @@ def _system_libraries() -> list[str]:
     return found
 
 
-def _find() -> tuple[str, tuple[int, int], type] | None:
-    """(library, (dgemm, sgemm) addresses, size type) of the first CBLAS found."""
+def _find() -> tuple[str, dict[str, int], type] | None:
+    """(library, {routine: address}, size type) of the first CBLAS found."""
     for library in [*_numpy_libraries(), *_system_libraries()]:
         try:
             handle = ctypes.CDLL(library)
@@ -71,12 +73,10 @@ def _find() -> tuple[str, tuple[int, int], type] | None:
             continue
         for prefix, suffix, integer in _NAMINGS:
             try:
-                double = getattr(handle, f"{prefix}dgemm{suffix}")
-                single = getattr(handle, f"{prefix}sgemm{suffix}")
+                functions = {name: getattr(handle, f"{prefix}{name}{suffix}") for name in ROUTINES}
             except AttributeError:
                 continue
-            addresses = tuple(ctypes.cast(f, ctypes.c_void_p).value for f in (double, single))
-            return library, addresses, integer
+            return library, {name: ctypes.cast(f, ctypes.c_void_p).value for name, f in functions.items()}, integer
     return None
 
 
@@ -87,22 +87,42 @@ def _gemm_type(real: types.Type, size: types.Type, pointer: types.Type = types.v
                       size)
 
 
-def _narrowing(name: str, real: types.Type):
-    """A C function with the 64-bit-size convention that calls the LP64 ``name``."""
-    narrow = types.ExternalFunction(name, _gemm_type(real, types.int32))
-    int32 = types.int32
+def _gemv_type(real: types.Type, size: types.Type, pointer: types.Type = types.voidptr) -> types.Signature:
+    # cblas_?gemv(order, transA, M, N, alpha, A, lda, X, incX, beta, Y, incY)
+    enum = types.int32
+    return types.void(enum, enum, size, size, real, pointer, size, pointer, size, real, pointer, size)
 
-    @numba.cfunc(_gemm_type(real, types.int64))
-    def adapter(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
-        narrow(order, ta, tb, int32(m), int32(n), int32(k), alpha, a, int32(lda), b, int32(ldb), beta, c,
-               int32(ldc))
+
+#: The CBLAS routines the kernels call: (C signature, element type).
+ROUTINES = {"dgemm": (_gemm_type, types.float64), "sgemm": (_gemm_type, types.float32),
+            "dgemv": (_gemv_type, types.float64), "sgemv": (_gemv_type, types.float32)}
+
+
+def _narrowing(name: str, routine: str):
+    """A C function with the 64-bit-size convention that calls ``name``, the LP64 ``routine``."""
+    signature, real = ROUTINES[routine]
+    narrow = types.ExternalFunction(name, signature(real, types.int32))
+    int32 = types.int32
+    if signature is _gemm_type:
+        @numba.cfunc(signature(real, types.int64))
+        def adapter(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+            narrow(order, ta, tb, int32(m), int32(n), int32(k), alpha, a, int32(lda), b, int32(ldb), beta, c,
+                   int32(ldc))
+    else:
+        @numba.cfunc(signature(real, types.int64))
+        def adapter(order, ta, m, n, alpha, a, lda, x, incx, beta, y, incy):
+            narrow(order, ta, int32(m), int32(n), alpha, a, int32(lda), x, int32(incx), beta, y, int32(incy))
 
     return adapter
 
 
-def _loops(real: types.Type):
-    """A C function with the same convention that multiplies by loops (row-major only)."""
-    @numba.cfunc(_gemm_type(real, types.int64, types.CPointer(real)))
+def _loops(routine: str):
+    """A C function with ``routine``'s convention that multiplies by loops (row-major only)."""
+    signature, real = ROUTINES[routine]
+    if signature is _gemv_type:
+        return _gemv_loops(real)
+
+    @numba.cfunc(signature(real, types.int64, types.CPointer(real)))
     def gemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
         A = numba.carray(a, (m if ta == NO_TRANS else k) * lda)
         B = numba.carray(b, (k if tb == NO_TRANS else n) * ldb)
@@ -119,31 +139,48 @@ def _loops(real: types.Type):
     return gemm
 
 
+def _gemv_loops(real: types.Type):
+    @numba.cfunc(_gemv_type(real, types.int64, types.CPointer(real)))
+    def gemv(order, ta, m, n, alpha, a, lda, x, incx, beta, y, incy):
+        # y (length rows) = alpha op(A) x (length cols) + beta y, A stored as m rows of lda
+        rows, cols = (m, n) if ta == NO_TRANS else (n, m)
+        A = numba.carray(a, m * lda)
+        X = numba.carray(x, max((cols - 1) * incx + 1, 0))
+        Y = numba.carray(y, max((rows - 1) * incy + 1, 0))
+        for i in range(rows):
+            total = 0.0
+            for p in range(cols):
+                total += (A[i * lda + p] if ta == NO_TRANS else A[p * lda + i]) * X[p * incx]
+            Y[i * incy] = alpha * total + (beta * Y[i * incy] if beta != 0.0 else 0.0)
+
+    return gemv
+
+
 def _register() -> str:
     """Bind the kernels' symbols; return a description of what they call."""
     found = _find()
     if found is None:  # pragma: no cover - every supported NumPy wheel ships a BLAS
-        for name, real in zip(SYMBOLS, (types.float64, types.float32), strict=True):
-            _COMPILED.append(_loops(real))
-            llvm.add_symbol(name, _COMPILED[-1].address)
+        for routine, symbol in SYMBOLS.items():
+            _COMPILED.append(_loops(routine))
+            llvm.add_symbol(symbol, _COMPILED[-1].address)
         return "loops"
     library, addresses, integer = found
     if integer is ctypes.c_int64:
-        for name, address in zip(SYMBOLS, addresses, strict=True):
-            llvm.add_symbol(name, address)
+        for routine, symbol in SYMBOLS.items():
+            llvm.add_symbol(symbol, addresses[routine])
         return f"{Path(library).name} (64-bit sizes)"
-    for name, address, real in zip(SYMBOLS, addresses, (types.float64, types.float32), strict=True):
-        llvm.add_symbol(f"{name}_lp64", address)
-        _COMPILED.append(_narrowing(f"{name}_lp64", real))
-        llvm.add_symbol(name, _COMPILED[-1].address)
+    for routine, symbol in SYMBOLS.items():
+        llvm.add_symbol(f"{symbol}_lp64", addresses[routine])
+        _COMPILED.append(_narrowing(f"{symbol}_lp64", routine))
+        llvm.add_symbol(symbol, _COMPILED[-1].address)
     return f"{Path(library).name} (32-bit sizes)"
 
 
 #: The symbols the kernels call. Their convention never changes (64-bit sizes), whatever
 #: library is behind them, so numba's cached machine code stays valid when the library does.
-SYMBOLS = ("symgrad_cblas_dgemm", "symgrad_cblas_sgemm")
+SYMBOLS = {routine: f"symgrad_cblas_{routine}" for routine in ROUTINES}
 #: Adapters or loops compiled for the symbols: referenced here so their machine code lives on.
 _COMPILED: list = []
 LIBRARY = _register()
-dgemm = types.ExternalFunction(SYMBOLS[0], _gemm_type(types.float64, types.int64))
-sgemm = types.ExternalFunction(SYMBOLS[1], _gemm_type(types.float32, types.int64))
+dgemm, sgemm, dgemv, sgemv = (types.ExternalFunction(SYMBOLS[routine], signature(real, types.int64))
+                              for routine, (signature, real) in ROUTINES.items())

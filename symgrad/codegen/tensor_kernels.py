@@ -26,7 +26,8 @@ import sympy as sp
 from ..errors import DeclarationError, ShapeError
 from ..graph.tensor import TensorNode, TensorStore, dummy
 from .kernels import CHUNKS, public_kernel_lines
-from .printer import HELPERS_SOURCE, NumbaPrinter
+from ..declare.functions import sigmoid, softplus
+from .printer import FUNCTION_TEMPLATES, HELPERS_SOURCE, NumbaPrinter
 from .runtime import runtime_key
 
 __all__ = ["TensorKernelPrograms", "Slot", "flatten_blocks", "unflatten_blocks", "generate_tensor_source",
@@ -53,10 +54,11 @@ class Slot:
 
 
 class _ElementPrinter(NumbaPrinter):
-    """Element loops call the runtime's ``tanh``, which LLVM can vectorise (libm's cannot be)."""
+    """Element loops call the runtime's ``tanh``, ``sigmoid`` and ``softplus``, which LLVM can
+    vectorise (libm's cannot be)."""
 
-    def _print_tanh(self, expr):
-        return f"tanh({self._print(expr.args[0])})"
+    function_templates = {**FUNCTION_TEMPLATES, sp.tanh: "tanh({0})", sigmoid: "sigmoid({0})",
+                          softplus: "softplus({0})"}
 
 
 def unflatten_blocks(theta, slots) -> dict:
@@ -116,6 +118,7 @@ class _Function:
 
     def __init__(self, writer: _Writer, roots: list[int]):
         self.w = writer
+        self.roots = set(roots)
         store = writer.store
         live: set[int] = set()
         stack = list(roots)
@@ -155,6 +158,8 @@ class _Function:
                     self.fused.add(o)
         # Nodes printed as part of another, or not at all:
         self.skipped: set[int] = set()
+        # block values kept in a loop's local variable, never stored (see ``groups``)
+        self.local: set[int] = set()
         # the softmax and the log-sum-exp of the same rows (cross-entropy and its gradient) come
         # from one pass over them, printed at the first of the two; ``paired`` maps it to the other
         self.paired: dict[int, int] = {}
@@ -193,6 +198,50 @@ class _Function:
         return body.xreplace({sp.Symbol(f"_f{j}"): dummy(j) for j in range(len(operands))}), operands
 
 
+    def reads(self, k: int) -> list[int]:
+        """The nodes whose printed values node ``k``'s code reads."""
+        node = self.w.store[k]
+        if node.op == "ew":
+            return self.expanded(k)[1]
+        if node.op == "matmul" and node.operands[0] in self.skipped:  # a skipped transpose's operand
+            return [self.w.store[node.operands[0]].operands[0], node.operands[1]]
+        return list(node.operands)
+
+    def groups(self, block: list[int]) -> list[list[int]]:
+        """The block's nodes in the order they are printed, elementwise nodes of one layout that
+        can share a loop over the block gathered into one group (``local``: the group members no
+        one else reads, kept in a local variable instead of a work array). Anything else is
+        printed as soon as its operands are there, so that as many element loops as possible
+        become ready together."""
+        store = self.w.store
+        produced_at = {other: first for first, other in self.paired.items()}
+        pending = set(block)
+        groups: list[list[int]] = []
+
+        def ready(k: int, group=()) -> bool:
+            return all(produced_at.get(o, o) not in pending or o in group for o in self.reads(k))
+
+        while pending:
+            waiting = [k for k in block if k in pending]
+            group = next(([k] for k in waiting if store[k].op != "ew" and ready(k)), None)
+            if group is None:
+                group = [next(k for k in waiting if ready(k))]
+                layout = self.w.storage(store[group[0]])
+                for k in waiting[waiting.index(group[0]) + 1:]:
+                    if store[k].op == "ew" and self.w.storage(store[k]) == layout and ready(k, group):
+                        group.append(k)
+            pending.difference_update(group)
+            groups.append(group)
+        readers: dict[int, set[int]] = {}
+        for k in self.order:
+            if k not in self.fused:
+                for o in self.reads(k):
+                    readers.setdefault(o, set()).add(k)
+        self.local = {k for group in groups if len(group) > 1 for k in group
+                      if k not in self.roots and k not in produced_at and readers.get(k, set()) <= set(group)}
+        return groups
+
+
 class _Writer:
     def __init__(self, programs: TensorKernelPrograms, dtype: str):
         self.programs = programs
@@ -221,13 +270,16 @@ class _Writer:
         return f"v{k}"
 
     # -- elementwise loops -------------------------------------------------------------
-    def elementwise(self, f: _Function, k: int, depth: int) -> None:
+    def element_value(self, f: _Function, k: int) -> str:
+        """Element ``[b, i]`` (or ``[i, j]`` of a sample-independent node) of elementwise node ``k``."""
         node = self.store[k]
         body, operands = f.expanded(k)
-        rows, cols = self.storage(node)
         names = {}
         for i, o in enumerate(operands):
             operand = self.store[o]
+            if o in f.local:
+                names[dummy(i)] = f"e{o}"
+                continue
             if operand.is_scalar:
                 index = "b, 0" if operand.batched else "0, 0"
             elif operand.batched:
@@ -235,15 +287,29 @@ class _Writer:
             else:
                 index = "i, 0" if node.batched else "i, j"
             names[dummy(i)] = f"{self.name(o)}[{index}]"
-        text = _ElementPrinter(names, literal=self.literal).doprint(body)
-        if node.batched:
+        return _ElementPrinter(names, literal=self.literal).doprint(body)
+
+    def elementwise(self, f: _Function, k: int, depth: int) -> None:
+        rows, cols = self.storage(self.store[k])
+        if self.store[k].batched:
             self.emit("for b in range(B):", depth)
             self.emit(f"for i in range({cols}):", depth + 1)
-            self.emit(f"v{k}[b, i] = {text}", depth + 2)
+            self.emit(f"v{k}[b, i] = {self.element_value(f, k)}", depth + 2)
         else:
             self.emit(f"for i in range({rows}):", depth)
             self.emit(f"for j in range({cols}):", depth + 1)
-            self.emit(f"v{k}[i, j] = {text}", depth + 2)
+            self.emit(f"v{k}[i, j] = {self.element_value(f, k)}", depth + 2)
+
+    def element_group(self, f: _Function, group: list[int], depth: int) -> None:
+        """Several elementwise nodes of one block layout in one loop (see ``_Function.groups``)."""
+        for k in group:
+            if k not in f.local:
+                self.emit(f"v{k} = w{k}[:B]", depth)
+        self.emit("for b in range(B):", depth)
+        self.emit(f"for i in range({self.storage(self.store[group[0]])[1]}):", depth + 1)
+        for k in group:
+            target = f"e{k}" if k in f.local else f"v{k}[b, i]"
+            self.emit(f"{target} = {self.element_value(f, k)}", depth + 2)
 
     # -- one node ----------------------------------------------------------------------
     def node(self, f: _Function, k: int, depth: int) -> None:  # noqa: PLR0912 - one case per op
@@ -352,6 +418,8 @@ class _Writer:
                 rows, cols = self.storage(store[k])
                 self.emit(f"v{k} = zero_matrix({rows}, {cols}, theta)")
         block = [k for k in printed if f.phase[k] in ("block", "accumulate")]
+        groups = f.groups(block) if data else []
+        block = [k for k in block if k not in f.local]
         if data:
             # The block's work arrays: (rows, columns) views of one allocation.
             arrays = []
@@ -376,8 +444,11 @@ class _Writer:
             self.emit("for c0 in range(start, stop, ROWS):")
             self.emit("c1 = min(c0 + ROWS, stop)", 2)
             self.emit("B = c1 - c0", 2)
-            for k in block:
-                self.node(f, k, 2)
+            for group in groups:
+                if len(group) > 1:
+                    self.element_group(f, group, 2)
+                else:
+                    self.node(f, group[0], 2)
             finish("block", f)
         for k in printed:
             if f.phase[k] == "after":
@@ -407,8 +478,8 @@ def generate_tensor_source(programs: TensorKernelPrograms, *, dtype: str = "floa
                 "from symgrad.codegen.runtime import (add_column_sums, empty_matrix, empty_vector,",
                 "                                     logsumexp_rows, matmul, matmul_nn, matmul_nt,",
                 "                                     matmul_tn_add, matrix_view, row_sums,",
-                "                                     softmax_logsumexp_rows, softmax_rows, tanh,",
-                "                                     zero_matrix)",
+                "                                     sigmoid, softmax_logsumexp_rows, softmax_rows,",
+                "                                     softplus, tanh, zero_matrix)",
                 f"RUNTIME = {runtime_key()!r}  # the helpers' version (their machine code is inlined)", "",
                 f"DTYPE = np.{dtype}", "F = DTYPE", f"FASTMATH = {fastmath!r}", f"PARALLEL = {parallel!r}",
                 f"N_PARAMS = {programs.n_params}", f"CHUNKS = {CHUNKS}", f"ROWS = {ROWS}",

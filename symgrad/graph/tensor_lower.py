@@ -94,6 +94,8 @@ class TensorLowering:
             if isinstance(expr, LogSumExp) and store[inner].shape[1:] not in ((), (1,)):
                 raise ShapeError(f"logsumexp needs a column vector, got {expr.args[0]} of shape "
                                  f"{store[inner].shape}")
+            if isinstance(expr, MatrixSum) and store[inner].is_scalar:
+                return inner  # the sum of one element (a 1 x 1 loss term) is that element
             return store.add("sum" if isinstance(expr, MatrixSum) else "logsumexp", [inner], SCALAR)
         if isinstance(expr, (MatrixElement, Element)):
             parent, i, j = expr.args

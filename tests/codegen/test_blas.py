@@ -1,7 +1,8 @@
 """The matrix products of the layered kernels: CBLAS called directly, its adapters and fallback.
 
 Every product is checked against NumPy's ``@`` on random blocks, in both
-precisions, for each transpose combination the kernels use.
+precisions, for each transpose combination the kernels use, including the
+matrix-vector shapes that go to ?gemv.
 """
 
 import ctypes
@@ -14,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from numba import types
 
 from symgrad.codegen import blas
 from symgrad.codegen.runtime import matmul, matmul_nn, matmul_nt, matmul_tn_add
@@ -33,7 +33,8 @@ def _close(actual, expected, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("m, n, k", [(7, 5, 3), (256, 32, 64), (1, 1, 1), (3, 4, 0)])
+@pytest.mark.parametrize("m, n, k", [(7, 5, 3), (256, 32, 64), (1, 1, 1), (3, 4, 0), (256, 1, 30),
+                                     (1, 30, 256), (1, 7, 3), (5, 1, 1), (1, 1, 0)])
 def test_runtime_products_equal_numpy(dtype, m, n, k):
     rng = np.random.default_rng(m * 100 + n + k)
     a = rng.normal(size=(m, k)).astype(dtype)
@@ -78,10 +79,29 @@ def _check_gemm(function, dtype, pointer=_pointer):
         _close(c, expected, dtype)
 
 
+def _check_gemv(function, dtype, pointer=_pointer):
+    """``function`` follows the row-major CBLAS ?gemv convention with 64-bit sizes (strided too)."""
+    rng = np.random.default_rng(2)
+    m, n = 4, 6
+    for ta in (blas.NO_TRANS, blas.TRANS):
+        a = rng.normal(size=(m, n)).astype(dtype)
+        x = rng.normal(size=(n if ta == blas.NO_TRANS else m) * 2).astype(dtype)
+        y = rng.normal(size=(m if ta == blas.NO_TRANS else n) * 3).astype(dtype)
+        expected = y.copy()
+        expected[::3] = 2.0 * ((a if ta == blas.NO_TRANS else a.T) @ x[::2]) + 0.5 * y[::3]
+        function(blas.ROW_MAJOR, ta, m, n, 2.0, pointer(a, dtype), n, pointer(x, dtype), 2, 0.5,
+                 pointer(y, dtype), 3)
+        _close(y, expected, dtype)
+
+
+_ROUTINES = {np.float64: ("dgemm", "dgemv"), np.float32: ("sgemm", "sgemv")}
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_loop_fallback_follows_the_cblas_convention(dtype):
-    real = types.float64 if dtype == np.float64 else types.float32
-    _check_gemm(blas._loops(real).ctypes, dtype)
+    gemm, gemv = _ROUTINES[dtype]
+    _check_gemm(blas._loops(gemm).ctypes, dtype)
+    _check_gemv(blas._loops(gemv).ctypes, dtype)
 
 
 def _lp64_cblas() -> tuple[str, str] | None:
@@ -101,7 +121,7 @@ def _lp64_cblas() -> tuple[str, str] | None:
         except OSError:
             continue
         for name in ("scipy_cblas_dgemm", "cblas_dgemm"):
-            if hasattr(handle, name) and hasattr(handle, name.replace("dgemm", "sgemm")):
+            if all(hasattr(handle, name.replace("dgemm", routine)) for routine in blas.ROUTINES):
                 return path, name
     return None
 
@@ -115,11 +135,11 @@ def test_adapter_narrows_sizes_for_a_32_bit_cblas(dtype):
         pytest.skip("no CBLAS with 32-bit sizes on this machine (SciPy's wheel bundles one)")
     path, name = found
     handle = ctypes.CDLL(path)
-    name = name if dtype == np.float64 else name.replace("dgemm", "sgemm")
-    symbol = f"test_symgrad_{name}_lp64"
-    llvm.add_symbol(symbol, ctypes.cast(getattr(handle, name), ctypes.c_void_p).value)
-    real = types.float64 if dtype == np.float64 else types.float32
-    _check_gemm(blas._narrowing(symbol, real).ctypes, dtype, pointer=lambda array, _: array.ctypes.data)
+    for routine, check in zip(_ROUTINES[dtype], (_check_gemm, _check_gemv), strict=True):
+        function = getattr(handle, name.replace("dgemm", routine))
+        symbol = f"test_symgrad_{routine}_lp64"
+        llvm.add_symbol(symbol, ctypes.cast(function, ctypes.c_void_p).value)
+        check(blas._narrowing(symbol, routine).ctypes, dtype, pointer=lambda array, _: array.ctypes.data)
 
 
 def test_layered_models_need_no_scipy(tmp_path):

@@ -4,6 +4,8 @@ The reference is the hand-written numpy backprop of the 2-3-1 network (itself
 checked against central differences in test_scalar_equivalence.py).
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -77,3 +79,29 @@ def test_float32_matches_float64_reference(n, float32_kernels, mlp231_theta, big
     scale = np.abs(reference).max()
     np.testing.assert_allclose(grad, reference, rtol=0, atol=2e-5 * scale)
     assert loss == pytest.approx(mlp231_reference.loss(theta, X, T), rel=2e-5)
+
+
+def test_elementwise_siblings_share_one_loop():
+    """The logistic loss ``softplus(z) - t z`` and its gradient ``sigmoid(z) - t`` read the same
+    ``z = w x + b``: one loop over the block computes both (one exp(-|z|)), with ``z`` in a local."""
+    import symgrad as sg
+
+    w, b = sg.Param("w", (1, 4)), sg.Param("b", 1)
+    x, t = sg.Input("x", 4), sg.Target("t", 1)
+    model = sg.Model(loss=sg.nn.binary_cross_entropy(w * x + b, t, logits=True), params=[w, b], inputs=[x],
+                     targets=[t])
+    kernels = model.compile()
+    body = kernels.source.split("def _loss_grad_range")[1].split("@numba")[0]
+    loops = body.split("for b in range(B):")[1:]
+    assert len(loops) == 2  # the element loop, then the loss summed in order
+    assert "softplus(" in loops[0] and "sigmoid(" in loops[0]
+    assert re.search(r"\be\d+ = ", loops[0])  # z, never stored
+
+    rng = np.random.default_rng(14)
+    X, T = rng.normal(size=(300, 4)), rng.integers(0, 2, size=(300, 1)).astype(float)
+    theta = rng.normal(size=5)
+    z = X @ theta[:4] + theta[4]
+    residual = 1.0 / (1.0 + np.exp(-z)) - T[:, 0]
+    loss, grad = kernels.loss_and_grad(theta, X, T)
+    assert loss == pytest.approx(np.mean(np.logaddexp(0.0, z) - T[:, 0] * z), rel=1e-13)
+    np.testing.assert_allclose(grad, np.append(X.T @ residual, residual.sum()) / 300, rtol=1e-12, atol=1e-16)
