@@ -76,7 +76,8 @@ def _find() -> tuple[str, dict[str, int], type] | None:
                 functions = {name: getattr(handle, f"{prefix}{name}{suffix}") for name in ROUTINES}
             except AttributeError:
                 continue
-            return library, {name: ctypes.cast(f, ctypes.c_void_p).value for name, f in functions.items()}, integer
+            addresses = {name: ctypes.cast(f, ctypes.c_void_p).value for name, f in functions.items()}
+            return library, addresses, integer
     return None
 
 

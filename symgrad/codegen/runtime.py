@@ -55,9 +55,11 @@ def _gemm(trans_a, trans_b, a, b, beta, out):
         # Leading dimensions must be at least 1, even for an empty operand.
         lda, ldb = max(a.shape[1], 1), max(b.shape[1], 1)
         if out.itemsize == 8:
-            blas.dgemm(blas.ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes, lda, b.ctypes, ldb, beta, out.ctypes, n)
+            blas.dgemm(blas.ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes, lda, b.ctypes, ldb, beta,
+                       out.ctypes, n)
         else:
-            blas.sgemm(blas.ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes, lda, b.ctypes, ldb, beta, out.ctypes, n)
+            blas.sgemm(blas.ROW_MAJOR, ta, tb, m, n, k, 1.0, a.ctypes, lda, b.ctypes, ldb, beta,
+                       out.ctypes, n)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from ..declare.functions import sigmoid, softplus
 from ..errors import DeclarationError, ShapeError
 from ..graph.tensor import TensorNode, TensorStore, dummy
 from .kernels import CHUNKS, public_kernel_lines
-from ..declare.functions import sigmoid, softplus
 from .printer import FUNCTION_TEMPLATES, HELPERS_SOURCE, NumbaPrinter
 from .runtime import runtime_key
 
