@@ -83,8 +83,11 @@ class HistoryRecorder:
         return self._columns["loss"].view(start, stop)
 
     def epoch(self, loss: float, val_loss: float) -> None:
-        self._columns["epoch_loss"].extend([loss])
-        self._columns["val_loss"].extend([val_loss])
+        self.epochs([loss], [val_loss])
+
+    def epochs(self, losses, val_losses) -> None:
+        self._columns["epoch_loss"].extend(losses)
+        self._columns["val_loss"].extend(val_losses)
 
     def history(self) -> History:
         return History(**{name: column.array() for name, column in self._columns.items()})

@@ -50,6 +50,19 @@ def test_epoch_loss_is_the_size_weighted_mean_of_batch_losses(run, data):
     assert not np.allclose(run.history.epoch_loss, losses.mean(axis=1), rtol=1e-12, atol=0)
 
 
+def test_full_batch_epochs_recorded_at_once_equal_one_at_a_time(logreg, data, val_data, theta0):
+    """Full batch: every step is an epoch. Without validation a chunk's epochs are recorded in one
+    go; with it, chunk by chunk through the general loop. The epoch losses must not differ."""
+    X, T = data
+    kwargs = dict(optimizer=sg.optim.GD(lr=0.5), batch_size=None, max_iter=40, tol=None, theta0=theta0)
+    at_once = sg.fit(logreg, X, T, **kwargs)
+    one_by_one = sg.fit(logreg, X, T, validation=val_data, **kwargs)
+    assert at_once.n_epochs == one_by_one.n_epochs == 40
+    np.testing.assert_array_equal(at_once.history.loss, one_by_one.history.loss)
+    np.testing.assert_array_equal(at_once.history.epoch_loss, one_by_one.history.epoch_loss)
+    assert np.all(np.isnan(at_once.history.val_loss)) and np.all(np.isfinite(one_by_one.history.val_loss))
+
+
 def test_val_loss_at_epoch_end_parameters(run, logreg, logreg_c, data, val_data, theta0):
     Xv, Tv = val_data
     assert run.history.val_loss[-1] == logreg_c.loss(run.theta, Xv, Tv)
