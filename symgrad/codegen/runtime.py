@@ -186,6 +186,13 @@ def row_sums(a, out):
 @numba.njit(cache=True, nogil=True)
 def add_column_sums(a, out):
     """``out[i, 0] += Σ_r a[r, i]``: a bias gradient summed over the block's samples."""
+    if a.shape[1] == 1:
+        # One column: the sum in a register (out may alias a, so LLVM would store every step).
+        total = out[0, 0]
+        for r in range(a.shape[0]):
+            total += a[r, 0]
+        out[0, 0] = total
+        return
     for r in range(a.shape[0]):
         for i in range(a.shape[1]):
             out[i, 0] += a[r, i]

@@ -177,3 +177,18 @@ def test_layered_models_need_no_scipy(tmp_path):
     worst, imported = done.stdout.split()
     assert float(worst) < 1e-7
     assert imported == "False"
+
+
+@pytest.mark.parametrize("cols", [1, 3, 32])
+def test_column_sums_accumulate_in_row_order(cols):
+    from symgrad.codegen.runtime import add_column_sums
+
+    rng = np.random.default_rng(cols)
+    a = rng.normal(size=(257, cols))
+    start = rng.normal(size=(cols, 1))
+    out = start.copy()
+    add_column_sums(a, out)
+    expected = start[:, 0].copy()
+    for row in a:  # the order a block's samples are summed in, whatever the layout
+        expected += row
+    np.testing.assert_array_equal(out[:, 0], expected)
