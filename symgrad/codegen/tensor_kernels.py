@@ -197,7 +197,6 @@ class _Function:
         body = body.xreplace(replace)
         return body.xreplace({sp.Symbol(f"_f{j}"): dummy(j) for j in range(len(operands))}), operands
 
-
     def reads(self, k: int) -> list[int]:
         """The nodes whose printed values node ``k``'s code reads."""
         node = self.w.store[k]
