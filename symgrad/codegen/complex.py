@@ -161,8 +161,7 @@ def generate_complex_loss_source(programs: KernelPrograms, *, header: str = "") 
         found = None if program is None else non_analytic(program)
         if found is not None:
             raise ComplexStepError(_message(*found))
-    # Term by term: the dot helper's accumulators are real.
-    w = _Writer(programs, ComplexPrinter(_symbol_names(programs)), "0j", pack_dots=False)
+    w = _Writer(programs, ComplexPrinter(_symbol_names(programs)), "0j")
     data = programs.has_data
     w.lines += [f'"""{header}"""', "", "import numba", "import numpy as np", "",
                 "DTYPE = np.complex128", "FASTMATH = False", *COMPLEX_HELPERS_SOURCE.splitlines(), "", ""]

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..program.program import Program
-from .dots import DOT_HELPER_IMPORT, DOT_HELPER_SOURCE, MIN_TERMS, DotPacker
 from .printer import HELPERS_SOURCE, NumbaPrinter
 
 __all__ = ["KernelPrograms", "generate_source", "public_kernel_lines", "CHUNKS"]
@@ -70,11 +69,10 @@ def _symbol_names(programs: KernelPrograms) -> dict[sp.Symbol, str]:
 
 
 class _Writer:
-    def __init__(self, programs: KernelPrograms, printer: NumbaPrinter, zero: str, pack_dots: bool = True):
+    def __init__(self, programs: KernelPrograms, printer: NumbaPrinter, zero: str):
         self.programs = programs
         self.printer = printer
         self.zero = zero
-        self.pack_dots = pack_dots  # long dot products as calls (see symgrad.codegen.dots)
         self.lines: list[str] = []
 
     def emit(self, text: str = "", depth: int = 0) -> None:
@@ -84,13 +82,9 @@ class _Writer:
         # Range functions run serially; the public kernels parallelise over chunks.
         self.emit("@numba.njit(cache=True, fastmath=FASTMATH, nogil=True)")
 
-    def unpack_params(self, depth: int, direction: bool = False, used=None) -> None:
-        """``p{k} = theta[k]`` for the parameters in ``used`` (default: all): numba spends
-        milliseconds on each line, and parameters read only through packed dot products
-        need none."""
-        for k, p in enumerate(self.programs.params):
-            if used is None or p in used:
-                self.emit(f"p{k} = theta[{k}]", depth)
+    def unpack_params(self, depth: int, direction: bool = False) -> None:
+        for k in range(len(self.programs.params)):
+            self.emit(f"p{k} = theta[{k}]", depth)
         for k in range(len(self.programs.direction) if direction else 0):
             self.emit(f"q{k} = v[{k}]", depth)
 
@@ -119,35 +113,13 @@ class _Writer:
         items = [_Item(t, e, f"{self.printer.doprint(t)} = {{}}") for t, e in program.statements]
         if value:
             items.append(_Item(None, program["value", 0], "acc += {}"))
-        items += [_Item(None, program[key], f"{into}[{index}] {operator} {{}}",
-                        int(index) if data and str(index).isdigit() else None)
+        items += [_Item(None, program[key], f"{into}[{index}] {operator} {{}}")
                   for key, index in sums if program[key] != 0]
         items = _inline_single_use(items, program)
-        packer = None
-        if self.pack_dots:
-            items, packer = _pack_dots(items, self.programs.params)
-            index = f"_{name.lstrip('_').upper()}_WEIGHTS"  # where the packed weights are in theta
-            if packer.weights:
-                self.emit(f"{index} = np.array({packer.weights}, dtype=np.int64)")
-                self.emit()
-            products = f"_{name.lstrip('_').upper()}_PRODUCTS"  # (entry of row, value, value)
-            if packer.products:
-                self.emit(f"{products} = np.array({[list(t) for t in packer.products]}, dtype=np.int64)")
-                self.emit()
-                items = [_Item(i.target, i.expr, i.template.replace("PRODUCTS", products), i.row)
-                         for i in items]
         self.decorator()
         args = ("theta, v" if direction else "theta") + (", X, T, start, stop" if data else "")
         self.emit(f"def {name}({args}{', out' if sums else ''}):")
-        used = set().union(*(item.expr.free_symbols for item in items if isinstance(item.expr, sp.Basic)))
-        self.unpack_params(1, direction, used)
-        if packer is not None and packer.weights:
-            self.emit(f"weights = np.empty({len(packer.weights)}, dtype=DTYPE)", 1)
-            self.emit(f"for k in range({len(packer.weights)}):", 1)
-            self.emit(f"weights[k] = theta[{index}[k]]", 2)
-            self.printer.add_names(packer.calls)
-        if packer is not None and packer.values:
-            self.emit(f"values = np.empty({packer.value_count}, dtype=DTYPE)", 1)
+        self.unpack_params(1, direction)
         if value:
             self.emit(f"acc = {self.zero}", 1)
         depth = 1
@@ -167,56 +139,6 @@ class _Writer:
         self.emit()
 
 
-def _pack_dots(items: list, params) -> tuple[list, DotPacker]:
-    """Long parameter-times-value sums as ``_dot`` calls (:mod:`symgrad.codegen.dots`), the
-    values copied into ``packed`` just before the first line that needs them."""
-    packer = DotPacker({p: k for k, p in enumerate(params)})
-    rewritten = []
-    for item in items:
-        known = len(packer.values)
-        expr = packer.rewrite(item.expr)
-        for values in list(packer.values)[known:]:
-            at = packer.values[values]
-            rewritten += [_Item(None, e, f"values[{at + k}] = {{}}") for k, e in enumerate(values)]
-        rewritten.append(_Item(item.target, expr, item.template, item.row))
-    return _pack_products(rewritten, packer), packer
-
-
-def _pack_products(items: list, packer: DotPacker) -> list:
-    """The gradient lines ``row[k] = a * b`` (or ``= a``) as one ``_products`` call over packed
-    values, when there are at least ``MIN_TERMS`` of them: a layer's weight gradient is an outer
-    product of deltas and activations, hundreds of lines otherwise."""
-    pairs = {id(item): _two_factors(item.expr) for item in items if item.row is not None}
-    if sum(pair is not None for pair in pairs.values()) < MIN_TERMS:
-        return items
-    kept, packs, at = [], [], None
-    for item in items:
-        pair = pairs.get(id(item))
-        if pair is None:
-            kept.append(item)
-            continue
-        slots = []
-        for factor in pair:
-            slot, new = packer.slot(factor)
-            if new:
-                packs.append(_Item(None, factor, f"values[{slot}] = {{}}"))
-            slots.append(slot)
-        packer.products.append((item.row, *slots))
-        if at is None:
-            at = len(kept)
-    call = _Item(None, sp.S.Zero, "_products(row, PRODUCTS, values)")
-    return kept[:at] + packs + [call] + kept[at:]
-
-
-def _two_factors(expr) -> tuple | None:
-    """``(a, b)`` when ``expr`` is ``a * b`` of two non-numbers, ``(a, 1)`` when it is one non-number."""
-    if not isinstance(expr, sp.Basic) or expr.is_number:
-        return None
-    if isinstance(expr, sp.Mul):
-        return tuple(expr.args) if len(expr.args) == 2 and not any(a.is_number for a in expr.args) else None
-    return expr, sp.S.One
-
-
 def _inline_single_use(items: list, program: Program) -> list:
     # numba's compile time grows with the number of variables; a temporary
     # read exactly once costs nothing to fold into its reader.
@@ -232,8 +154,7 @@ def _inline_single_use(items: list, program: Program) -> list:
             folded[item.target] = expr
         else:
             kept.append(_Item(item.target, expr, item.template))
-    kept += [_Item(i.target, i.expr.xreplace(folded), i.template, i.row)
-             for i in items[len(program.statements):]]
+    kept += [_Item(i.target, i.expr.xreplace(folded), i.template) for i in items[len(program.statements):]]
     return kept
 
 
@@ -244,7 +165,6 @@ class _Item:
     target: sp.Symbol | None
     expr: sp.Expr
     template: str
-    row: int | None = None  # the entry of ``row`` a gradient line stores
 
     def text(self, printer: NumbaPrinter) -> str:
         return self.template.format(printer.doprint(self.expr))
@@ -269,10 +189,8 @@ def generate_source(
     parallel: bool = False,
     fastmath: bool = False,
     header: str = "",
-    standalone: bool = False,
 ) -> str:
-    """The module source of a model's kernels (see the module docstring); ``standalone``: with
-    the helpers' source instead of an import from symgrad (for ``sg.emit``)."""
+    """The module source of a model's kernels (see the module docstring)."""
     literal = "{0}" if dtype == "float64" else "F({0})"
     names = _symbol_names(programs)
     w = _Writer(programs, NumbaPrinter(names, literal=literal), literal.format("0.0"))
@@ -280,8 +198,7 @@ def generate_source(
     data = programs.has_data
     w.lines += [f'"""{header}"""', "", "import math", "", "import numba", "import numpy as np", "",
                 f"DTYPE = np.{dtype}", "F = DTYPE", f"FASTMATH = {fastmath!r}", f"PARALLEL = {parallel!r}",
-                f"N_PARAMS = {n}", f"CHUNKS = {CHUNKS}", *HELPERS_SOURCE.splitlines(),
-                *(DOT_HELPER_SOURCE.splitlines() if standalone else ["", DOT_HELPER_IMPORT]), "", ""]
+                f"N_PARAMS = {n}", f"CHUNKS = {CHUNKS}", *HELPERS_SOURCE.splitlines(), "", ""]
 
     # Range functions return the loss sum and add gradient sums into the caller's buffer.
     w.accumulating_function("_loss_range", programs.sample_value, [], data, value=True)

@@ -96,10 +96,6 @@ class NumbaPrinter(PythonCodePrinter):
         self._names = names
         self._literal = literal  # e.g. "F({0})" to keep float32 arithmetic in float32
 
-    def add_names(self, names: Mapping[sp.Symbol, str]) -> None:
-        """Print these symbols as these texts from now on (e.g. a symbol standing for a call)."""
-        self._names = {**self._names, **names}
-
     def _print_Symbol(self, expr):
         try:
             return self._names[expr]

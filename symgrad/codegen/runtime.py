@@ -26,7 +26,7 @@ from . import blas
 
 __all__ = ["matmul_nt", "matmul_nn", "matmul_tn_add", "matmul", "softmax_rows", "logsumexp_rows",
            "softmax_logsumexp_rows", "row_sums", "add_column_sums", "matrix_view", "empty_matrix",
-           "empty_vector", "zero_matrix", "tanh", "sigmoid", "softplus", "dot", "products", "runtime_key"]
+           "empty_vector", "zero_matrix", "tanh", "sigmoid", "softplus", "runtime_key"]
 
 
 @functools.cache
@@ -302,34 +302,3 @@ def softplus(x):
     e = _exp_neg(abs(x))
     s = (x if x > 0.0 else 0.0) + _log1p_unit(e)
     return s if x == x else x
-
-
-# The scalar kernels' packed dot products and gradient lines (symgrad.codegen.dots). Compiled for
-# both precisions, with signatures: called with literal offsets, numba would otherwise compile one
-# specialisation per call site, and here they compile once per machine instead of once per model.
-_REALS = (types.float64, types.float32)
-
-
-@numba.njit([real(real[::1], types.int64, real[::1], types.int64, types.int64) for real in _REALS],
-            cache=True, nogil=True)
-def dot(weights, w, values, v, n):
-    """``Σ_k weights[w + k] * values[v + k]``, ``k < n``, in four running sums (a fixed order; in
-    float64 for float32 arrays too)."""
-    s0 = s1 = s2 = s3 = 0.0
-    full = n - n % 4
-    for k in range(0, full, 4):
-        s0 += weights[w + k] * values[v + k]
-        s1 += weights[w + k + 1] * values[v + k + 1]
-        s2 += weights[w + k + 2] * values[v + k + 2]
-        s3 += weights[w + k + 3] * values[v + k + 3]
-    for k in range(full, n):
-        s0 += weights[w + k] * values[v + k]
-    return (s0 + s1) + (s2 + s3)
-
-
-@numba.njit([types.void(real[::1], types.Array(types.int64, 2, "C", readonly=True), real[::1])
-             for real in _REALS], cache=True, nogil=True)
-def products(row, triples, values):
-    """``row[i] = values[a] * values[b]`` for each row ``(i, a, b)`` of ``triples``."""
-    for q in range(triples.shape[0]):
-        row[triples[q, 0]] = values[triples[q, 1]] * values[triples[q, 2]]
