@@ -162,8 +162,8 @@ class CompiledModel:
     def loss_and_grad(self, theta, X=None, T=None, out=None):
         """``(loss, gradient)`` in one fused pass; the gradient is written into ``out`` if given."""
         args = self._arguments(theta, X, T)
-        out = np.empty(self.n_params, self.dtype) if out is None else check_out(out, (self.n_params,),
-                                                                                 self.dtype)
+        out = np.empty(self.n_params, self.dtype) if out is None else check_out(
+            out, (self.n_params,), self.dtype, inputs=zip(("theta", "X", "T"), args, strict=False))
         value = self._module.loss_and_grad(*args, out)
         return float(value), out
 
@@ -178,7 +178,8 @@ class CompiledModel:
             raise DeclarationError("this model was compiled without a Hessian; use compile(hessian=True)")
         args = self._arguments(theta, X, T)
         shape = (self.n_params, self.n_params)
-        out = np.empty(shape, self.dtype) if out is None else check_out(out, shape, self.dtype)
+        out = np.empty(shape, self.dtype) if out is None else check_out(
+            out, shape, self.dtype, inputs=zip(("theta", "X", "T"), args, strict=False))
         return kernel(*args, out)
 
     def hvp(self, theta, v, X=None, T=None, out=None) -> np.ndarray:
@@ -191,8 +192,9 @@ class CompiledModel:
         v = check_out(v, (self.n_params,), self.dtype, name="v")
         if not np.all(np.isfinite(v)):
             raise EvaluationError("v has non-finite entries; the direction must be finite")
-        out = np.empty(self.n_params, self.dtype) if out is None else check_out(out, (self.n_params,),
-                                                                                 self.dtype)
+        out = np.empty(self.n_params, self.dtype) if out is None else check_out(
+            out, (self.n_params,), self.dtype,
+            inputs=zip(("theta", "v", "X", "T"), (args[0], v, *args[1:]), strict=False))
         return self._module.hvp(args[0], v, *args[1:], out)
 
     def complex_loss(self, theta, X=None, T=None) -> complex:
@@ -228,7 +230,8 @@ class CompiledModel:
         X = check_data(X, "X", len(self.layout.inputs), self.dtype)
         k = self.layout.n_outputs
         shape = (X.shape[0],) if k == 1 else (X.shape[0], k)
-        out = np.empty(shape, self.dtype) if out is None else check_out(out, shape, self.dtype)
+        out = np.empty(shape, self.dtype) if out is None else check_out(
+            out, shape, self.dtype, inputs=(("theta", theta), ("X", X)))
         kernel(theta, X, 0, X.shape[0], out.reshape(X.shape[0], k))
         return out
 

@@ -60,10 +60,16 @@ def check_data(value, name: str, width: int, dtype: np.dtype, rows: int | None =
     return value
 
 
-def check_out(out, shape: tuple[int, ...], dtype: np.dtype, name: str = "out") -> np.ndarray:
+def check_out(out, shape: tuple[int, ...], dtype: np.dtype, name: str = "out", inputs=()) -> np.ndarray:
+    """``out`` checked like an input, and not overlapping ``inputs`` (``(name, array)`` pairs): the
+    kernels clear ``out`` before they read their inputs, so a shared buffer would be zeroed first."""
     out = _check_array(out, name, dtype)
     if out.shape != shape:
         raise ShapeError(f"{name} has shape {out.shape}, expected {shape}")
+    for other, array in inputs:
+        if np.may_share_memory(out, array):
+            raise EvaluationError(f"{name} shares memory with {other}; pass a separate array "
+                                  f"(e.g. {name}=np.empty_like({other}))")
     return out
 
 

@@ -356,6 +356,9 @@ def test_predict_out_buffer(net64, single64, net_data):
     np.testing.assert_allclose(column, np.tanh(0.5 * X[:, 0] - 0.1), rtol=1e-13, atol=1e-15)
     with pytest.raises(ShapeError, match=r"out has shape \(150, 1\), expected \(150,\)"):
         single64.predict(np.array([0.5, -0.1]), X[:, 0].copy(), out=np.empty((X.shape[0], 1)))
+    inputs = X[:, 0].copy()
+    with pytest.raises(EvaluationError, match="out shares memory with X"):
+        single64.predict(np.array([0.5, -0.1]), inputs, out=inputs)
 
 
 @pytest.mark.parametrize(
@@ -377,8 +380,12 @@ def test_predict_out_buffer(net64, single64, net_data):
             EvaluationError,
             "out must be C-contiguous",
         ),
+        # The kernels clear out before reading theta: a shared buffer would give zeros' gradient.
+        (lambda k, th, X, T: k.grad(th, X, T, out=th), EvaluationError, "out shares memory with theta"),
+        (lambda k, th, X, T: k.hessian(th, X, T, out=X.reshape(-1)[:9].reshape(3, 3)),
+         EvaluationError, "out shares memory with X"),
     ],
-    ids=["out-length", "out-dtype", "hessian-out-shape", "out-strided"],
+    ids=["out-length", "out-dtype", "hessian-out-shape", "out-strided", "out-is-theta", "hessian-out-in-X"],
 )
 def test_bad_out_buffers(logreg64, logreg_data, call, exc, pattern):
     X, T = logreg_data
