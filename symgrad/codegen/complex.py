@@ -161,7 +161,8 @@ def generate_complex_loss_source(programs: KernelPrograms, *, header: str = "") 
         found = None if program is None else non_analytic(program)
         if found is not None:
             raise ComplexStepError(_message(*found))
-    w = _Writer(programs, ComplexPrinter(_symbol_names(programs)), "0j")
+    # Term by term: the straight-line helpers multiply real numbers only.
+    w = _Writer(programs, ComplexPrinter(_symbol_names(programs)), "0j", pack=None)
     data = programs.has_data
     w.lines += [f'"""{header}"""', "", "import numba", "import numpy as np", "",
                 "DTYPE = np.complex128", "FASTMATH = False", *COMPLEX_HELPERS_SOURCE.splitlines(), "", ""]

@@ -152,7 +152,7 @@ def emit_source(
         inputs=docstring_safe(", ".join(map(str, programs.inputs))) or "none",
         targets=docstring_safe(", ".join(map(str, programs.targets))) or "none",
     )
-    kernels = generate_source(programs, dtype=dtype, header=usage)
+    kernels = generate_source(programs, dtype=dtype, header=usage, standalone=True)
     return kernels + _TRAINER.format(
         params=names(programs.params), inputs=names(programs.inputs), targets=names(programs.targets),
         optimizer=optimizer, settings={**OPTIMIZERS[optimizer], **settings}, epochs=int(epochs),

@@ -16,7 +16,10 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..program.program import Program
+from .dots import IMPORT as DOTS_IMPORT
+from .dots import Packer
 from .printer import HELPERS_SOURCE, NumbaPrinter
+from .unrolled import dot_layout
 
 __all__ = ["KernelPrograms", "generate_source", "public_kernel_lines", "CHUNKS"]
 
@@ -69,10 +72,14 @@ def _symbol_names(programs: KernelPrograms) -> dict[sp.Symbol, str]:
 
 
 class _Writer:
-    def __init__(self, programs: KernelPrograms, printer: NumbaPrinter, zero: str):
+    def __init__(self, programs: KernelPrograms, printer: NumbaPrinter, zero: str,
+                 pack: str | None = "calls"):
         self.programs = programs
         self.printer = printer
         self.zero = zero
+        # Long dot products and the gradient lines as calls ("calls", symgrad.codegen.dots); the
+        # dot products only, printed as sums in the same order ("inline"); or as they are (None).
+        self.pack = pack
         self.lines: list[str] = []
 
     def emit(self, text: str = "", depth: int = 0) -> None:
@@ -82,21 +89,32 @@ class _Writer:
         # Range functions run serially; the public kernels parallelise over chunks.
         self.emit("@numba.njit(cache=True, fastmath=FASTMATH, nogil=True)")
 
-    def unpack_params(self, depth: int, direction: bool = False) -> None:
-        for k in range(len(self.programs.params)):
-            self.emit(f"p{k} = theta[{k}]", depth)
-        for k in range(len(self.programs.direction) if direction else 0):
-            self.emit(f"q{k} = v[{k}]", depth)
+    def unpack_params(self, used=None, gathered=(), direction: bool = False) -> None:
+        """At the top of a function: ``p{k} = theta[k]`` for the parameters in ``used`` (default
+        all; numba spends milliseconds on each line, and a parameter read only through ``_dot``
+        needs none), the ``weights`` of the dot products (``gathered``: indices in ``theta``),
+        and the direction ``q{k} = v[k]``."""
+        params = self.programs.params
+        self._unpack("p", "theta", [k for k, p in enumerate(params) if used is None or p in used])
+        if gathered:
+            self.emit(f'weights = _gather(theta, "{dot_layout(gathered)}")', 1)
+        self._unpack("q", "v", range(len(self.programs.direction) if direction else 0))
+
+    def _unpack(self, prefix: str, array: str, indices) -> None:
+        indices = list(indices)
+        if self.pack == "calls" and len(indices) > 1:
+            # One call: numba types a tuple's unpacking much faster than as many array loads.
+            names = ", ".join(f"{prefix}{k}" for k in indices)
+            self.emit(f'{names} = _gather({array}, "{dot_layout(indices)}")', 1)
+        else:
+            for k in indices:
+                self.emit(f"{prefix}{k} = {array}[{k}]", 1)
 
     def unpack_sample(self, depth: int, targets: bool = True) -> None:
         for k in range(len(self.programs.inputs)):
             self.emit(f"x{k} = X[i, {k}]", depth)
         for k in range(len(self.programs.targets) if targets else 0):
             self.emit(f"t{k} = T[i, {k}]", depth)
-
-    def body(self, program: Program, depth: int) -> None:
-        for target, expr in program.statements:
-            self.emit(f"{self.printer.doprint(target)} = {self.printer.doprint(expr)}", depth)
 
     def accumulating_function(self, name, program, sums, data: bool, value: bool = False,
                               direction: bool = False) -> None:
@@ -113,13 +131,19 @@ class _Writer:
         items = [_Item(t, e, f"{self.printer.doprint(t)} = {{}}") for t, e in program.statements]
         if value:
             items.append(_Item(None, program["value", 0], "acc += {}"))
-        items += [_Item(None, program[key], f"{into}[{index}] {operator} {{}}")
-                  for key, index in sums if program[key] != 0]
+        stored = [(key, index) for key, index in sums if program[key] != 0]
+        items += [_Item(None, program[key], f"{into}[{index}] {operator} {{}}") for key, index in stored]
         items = _inline_single_use(items, program)
+        used, gathered = None, []
+        if self.pack:
+            # Only the stores into ``row`` of a vector become one call.
+            rows = ([int(index) for _, index in stored]
+                    if data and self.pack == "calls" and all(i.isdigit() for _, i in stored) else [])
+            items, used, gathered = self.packed(items, rows)
         self.decorator()
         args = ("theta, v" if direction else "theta") + (", X, T, start, stop" if data else "")
         self.emit(f"def {name}({args}{', out' if sums else ''}):")
-        self.unpack_params(1, direction)
+        self.unpack_params(used, gathered, direction)
         if value:
             self.emit(f"acc = {self.zero}", 1)
         depth = 1
@@ -137,6 +161,24 @@ class _Writer:
             self.emit("return acc", 1)
         self.emit()
         self.emit()
+
+    def packed(self, items: list, rows: list[int]) -> tuple[list, set, list[int]]:
+        """``items`` with long sums as calls, and the last ``len(rows)``, the stores into these
+        entries of ``row``, as one call (:mod:`symgrad.codegen.dots`); also the symbols that the
+        lines then read and the indices in ``theta`` of the dot products' ``weights``."""
+        packer = Packer({p: k for k, p in enumerate(self.programs.params)})
+        items = [_Item(i.target, packer.rewrite(i.expr), i.template) for i in items]
+        if rows:
+            stores = items[len(items) - len(rows):]
+            call = packer.store([(r, item.expr) for r, item in zip(rows, stores, strict=True)])
+            items = items[: len(items) - len(rows)] + [_Item(None, call, "{}")]
+        packer.name_calls(self.printer, inline=self.pack == "inline")
+        exprs = [i.expr for i in items] + [e for values, _ in (*packer.dots.values(), *packer.stores.values())
+                                          for e in values]
+        used = set().union(*(sp.sympify(e).free_symbols for e in exprs))
+        if self.pack == "inline":
+            return items, used | packer.weights(), []
+        return items, used, packer.gathered()
 
 
 def _inline_single_use(items: list, program: Program) -> list:
@@ -189,16 +231,22 @@ def generate_source(
     parallel: bool = False,
     fastmath: bool = False,
     header: str = "",
+    standalone: bool = False,
 ) -> str:
-    """The module source of a model's kernels (see the module docstring)."""
+    """The module source of a model's kernels (see the module docstring). Long dot products and
+    the gradient lines become calls of :mod:`symgrad.codegen.unrolled`; ``standalone`` modules,
+    which must not import symgrad, print them as sums and lines instead (the same bits, slower
+    to compile)."""
+    pack = "inline" if standalone else "calls"
     literal = "{0}" if dtype == "float64" else "F({0})"
     names = _symbol_names(programs)
-    w = _Writer(programs, NumbaPrinter(names, literal=literal), literal.format("0.0"))
+    w = _Writer(programs, NumbaPrinter(names, literal=literal), literal.format("0.0"), pack)
     n = len(programs.params)
     data = programs.has_data
     w.lines += [f'"""{header}"""', "", "import math", "", "import numba", "import numpy as np", "",
                 f"DTYPE = np.{dtype}", "F = DTYPE", f"FASTMATH = {fastmath!r}", f"PARALLEL = {parallel!r}",
-                f"N_PARAMS = {n}", f"CHUNKS = {CHUNKS}", *HELPERS_SOURCE.splitlines(), "", ""]
+                f"N_PARAMS = {n}", f"CHUNKS = {CHUNKS}", *HELPERS_SOURCE.splitlines(),
+                *([] if standalone else ["", DOTS_IMPORT]), "", ""]
 
     # Range functions return the loss sum and add gradient sums into the caller's buffer.
     w.accumulating_function("_loss_range", programs.sample_value, [], data, value=True)
@@ -244,14 +292,18 @@ def public_kernel_lines(data: bool, *, regularizer: bool, hessian: bool, regular
 
 
 def _predict_function(w: _Writer, program: Program) -> None:
+    items = [_Item(t, e, f"{w.printer.doprint(t)} = {{}}") for t, e in program.statements]
+    items += [_Item(None, output.expr, f"out[i, {k}] = {{}}") for k, output in enumerate(program.outputs)]
+    used, gathered = None, []
+    if w.pack:
+        items, used, gathered = w.packed(items, [])
     w.decorator()
     w.emit("def predict_range(theta, X, start, stop, out):")
-    w.unpack_params(1)
+    w.unpack_params(used, gathered)
     w.emit("for i in range(start, stop):", 1)
     w.unpack_sample(2, targets=False)
-    w.body(program, 2)
-    for k, output in enumerate(program.outputs):
-        w.emit(f"out[i, {k}] = {w.printer.doprint(output.expr)}", 2)
+    for item in items:
+        w.emit(item.text(w.printer), 2)
     w.emit()
     w.emit()
 

@@ -96,6 +96,10 @@ class NumbaPrinter(PythonCodePrinter):
         self._names = names
         self._literal = literal  # e.g. "F({0})" to keep float32 arithmetic in float32
 
+    def add_names(self, names: Mapping[sp.Symbol, str]) -> None:
+        """Print these symbols as these texts from now on (e.g. a symbol standing for a call)."""
+        self._names = {**self._names, **names}
+
     def _print_Symbol(self, expr):
         try:
             return self._names[expr]
@@ -179,13 +183,14 @@ class NumbaPrinter(PythonCodePrinter):
         terms = [self._print(t) for t in self._as_ordered_terms(expr, order=order)]
         if len(terms) <= _LONGEST_CHAIN:
             return super()._print_Add(expr, order)
-        return self._pairwise(terms)
+        return self.pairwise(terms)
 
-    def _pairwise(self, terms: list[str]) -> str:
+    def pairwise(self, terms: list[str]) -> str:
+        """The sum of the printed ``terms``: the first half's sum plus the second half's."""
         if len(terms) == 1:
             return terms[0]
         half = len(terms) // 2
-        left, right = self._pairwise(terms[:half]), self._pairwise(terms[half:])
+        left, right = self.pairwise(terms[:half]), self.pairwise(terms[half:])
         if half == len(terms) - 1 and right.startswith("-"):  # one negative term: a subtraction
             return f"({left} - {right[1:]})"
         return f"({left} + {right})"

@@ -149,14 +149,23 @@ def _function(source: str, name: str) -> str:
 
 def test_the_kernel_computes_the_logit_once(thirty_features):
     source = thirty_features.source
+    features = "(" + ", ".join(f"x{j}" for j in range(30)) + ")"
     for name, calls in (("_loss_grad_range", ("_softplus(", "_sigmoid(")), ("_loss_range", ("_softplus(",))):
         body = _function(source, name)
-        assert body.count("p0*x0") == 1 and body.count("p29*x29") == 1, name
-        assert "-p0*x0" not in body and "- p0*x0" not in body, name
+        # b + Σ wⱼ·xⱼ is one straight-line dot product (symgrad.codegen.unrolled), not negated again
+        assert body.count("_dot(") == 1 and f"_dot(weights, {features}, " in body, name
+        assert "-_dot(" not in body and "- _dot(" not in body, name
         for call in calls:
             assert body.count(call) == 1, (name, call)
-    # The gradient of each weight is one product, (σ(z) - t)·xⱼ.
-    assert re.search(r"row\[0\] = _d\d+\*x0\n", _function(source, "_loss_grad_range"))
+    # The gradient of each weight is one product, (σ(z) - t)·xⱼ; the bias's is σ(z) - t itself.
+    store = re.search(r"_store\(row, \((.*)\), \"(.*)\"\)\n", _function(source, "_loss_grad_range"))
+    factors = store.group(1).split(", ")
+    entries = {int(r): sorted(factors[int(k)] for k in rest) for r, *rest in
+               (entry.split(":") for entry in store.group(2).split(","))}
+    residual = entries[30]
+    assert len(residual) == 1 and residual[0].startswith("_d")
+    assert entries == {**{j: sorted([f"x{j}", residual[0]]) for j in range(30)},
+                       30: residual}
 
 
 def test_the_kernel_agrees_with_the_written_loss(thirty_features):
