@@ -17,6 +17,8 @@ times, in this order and separately:
 The first-call data (``theta``, ``X``, ``T``) comes from the ``.npz`` file the
 parent wrote, the same for every peer; without one, zeros of the right shapes.
 It prints one JSON object on its last line, the loss and gradient included.
+With ``--without-scipy`` the process cannot import SciPy, as after the
+README's ``pip install .``.
 The kernel cache is whatever ``SYMGRAD_CACHE_DIR`` names; the parent decides
 whether it is empty (cold) or filled by an earlier child (warm). Nothing is
 imported before the clock starts except this module and the standard library.
@@ -27,6 +29,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+
+#: The flag that makes ``import scipy`` fail in this process.
+WITHOUT_SCIPY = "--without-scipy"
 
 
 def measure(argument: str, data: str | None = None) -> dict:
@@ -77,6 +82,7 @@ def measure(argument: str, data: str | None = None) -> dict:
         "other_load": other.cores,
         "cache_stats": kernels.cache_stats(),
         "kernel_operations": _operations(kernels.source, "_loss_grad_range"),
+        "scipy_loaded": sys.modules.get("scipy") is not None,
         "loss": float(value),
         "grad": [float(g) for g in grad],
     }
@@ -92,4 +98,10 @@ def _operations(source: str, function: str) -> int:
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(*sys.argv[1:3])))
+    arguments = sys.argv[1:]
+    if WITHOUT_SCIPY in arguments:
+        arguments.remove(WITHOUT_SCIPY)
+        # As if SciPy were not installed (the README's `pip install .` does not bring it): numba's
+        # start-up imports scipy.linalg when it can, which symgrad's kernels do not need.
+        sys.modules["scipy"] = None
+    print(json.dumps(measure(*arguments[:2])))

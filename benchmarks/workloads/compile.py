@@ -19,6 +19,10 @@ with ``sg.nn.cross_entropy`` and ``sg.Target("y", 10)``, at
   finds the module by the model's fingerprint and numba loads the machine
   code from its cache. It still pays numba's one-time initialisation in the
   process (its type registries and target, on the first load).
+- **warm, no SciPy**: the same, in a process that cannot import SciPy, as
+  after the README's ``pip install .``. numba's initialisation imports
+  ``scipy.linalg`` when it can (to look for BLAS), which symgrad's kernels
+  do not use; the warm target is judged both ways.
 
 **Peers** (``python -m benchmarks.compile_peers_child``) time the same
 network and loss at the same float64 parameters and rows, written by hand
@@ -80,6 +84,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import compile_models
+from ..compile_child import WITHOUT_SCIPY
 from ..compile_models import DIGITS
 from ..harness import Settings
 from ..timing import median
@@ -120,15 +125,18 @@ def run(settings: Settings, sizes: Sequence[Sequence[int]] | None = None, digits
     return rows
 
 
-def _child(who: str, model: str, data: Path, cache: Path, timeout: float) -> dict:
-    """One child process's measurements, or ``{"timed_out": True}`` / ``{"error": ...}``."""
+def _child(who: str, model: str, data: Path, cache: Path, timeout: float,
+           without_scipy: bool = False) -> dict:
+    """One child process's measurements, or ``{"timed_out": True}`` / ``{"error": ...}``;
+    ``without_scipy``: symgrad's child cannot import SciPy."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     argument = compile_models.argument(model)
     if who == "symgrad":
         env["SYMGRAD_CACHE_DIR"] = str(cache)
         env.pop("NUMBA_CACHE_DIR", None)  # numba's cache must sit beside the module, in `cache`
-        command = [sys.executable, "-m", "benchmarks.compile_child", argument, str(data)]
+        command = [sys.executable, "-m", "benchmarks.compile_child", argument, str(data),
+                   *([WITHOUT_SCIPY] if without_scipy else [])]
     else:
         command = [sys.executable, "-m", "benchmarks.compile_peers_child", who, argument, str(data),
                    str(cache)]
@@ -143,6 +151,7 @@ def _child(who: str, model: str, data: Path, cache: Path, timeout: float) -> dic
 
 def _measure(model: str, peers: list[str], skipped: dict, settings: Settings, timeout: float) -> dict:
     runs = {who: {"cold": [], "warm": []} for who in ["symgrad", *peers] if who not in skipped}
+    runs["symgrad"]["warm_without_scipy"] = []
     with tempfile.TemporaryDirectory(prefix="symgrad-compile-bench-") as root:
         data = Path(root) / "data.npz"
         compile_models.save(data, compile_models.first_call_data(model, settings.seed))
@@ -160,21 +169,27 @@ def _measure(model: str, peers: list[str], skipped: dict, settings: Settings, ti
                 done["cold"].append(cold)
                 if "ready_s" in cold:
                     done["warm"].append(_child(who, model, data, cache, timeout))
+                    if who == "symgrad":
+                        done["warm_without_scipy"].append(_child(who, model, data, cache, timeout, True))
                 shutil.rmtree(cache, ignore_errors=True)
     first = next((r for r in runs["symgrad"]["cold"] if "ready_s" in r), None)
     reference = None if first is None else {"loss": first["loss"], "grad": np.array(first["grad"])}
     for done in runs.values():
-        for r in done["cold"] + done["warm"]:
+        for r in _all(done):
             _check(r, reference)
     row = _symgrad_row(model, runs.pop("symgrad"), timeout)
     row["peers"] = {peer: _peer_summary(done, row) for peer, done in runs.items()}
     row["skipped"] = skipped
     row["answers_equal"] = all(r.get("equal") is not False for done in [row["runs"], *runs.values()]
-                               for r in done["cold"] + done["warm"])
+                               for r in _all(done))
     row["other_load"] = max((r["other_load"] for done in [row["runs"], *runs.values()]
-                             for r in done["cold"] + done["warm"] if r.get("other_load") is not None),
-                            default=None)
+                             for r in _all(done) if r.get("other_load") is not None), default=None)
     return row
+
+
+def _all(runs: dict) -> list[dict]:
+    """Every run of one library: cold, warm (and symgrad's warm runs without SciPy)."""
+    return [r for which in runs.values() for r in which]
 
 
 def _check(run: dict, reference: dict | None) -> None:
@@ -197,7 +212,7 @@ def _check(run: dict, reference: dict | None) -> None:
 
 def _symgrad_row(model: str, runs: dict, timeout: float) -> dict:
     colds, warms = runs["cold"], runs["warm"]
-    cold, warm = _summary(colds), _summary(warms)
+    cold, warm, bare = _summary(colds), _summary(warms), _summary(runs["warm_without_scipy"])
     target = TARGETS.get(model, {})
     return {
         "model": model,
@@ -207,12 +222,14 @@ def _symgrad_row(model: str, runs: dict, timeout: float) -> dict:
         "kernel_operations": next((r["kernel_operations"] for r in colds if "kernel_operations" in r), None),
         **{f"cold_{key}": value for key, value in cold.items()},
         **{f"warm_{key}": value for key, value in warm.items()},
-        "warm_cache_hit": bool(warms) and all(_hit(r) for r in warms),
+        **{f"warm_without_scipy_{key}": value for key, value in bare.items()},
+        "warm_cache_hit": bool(warms) and all(_hit(r) for r in warms + runs["warm_without_scipy"]),
         "timeout_s": timeout,
         "cold_target_s": target.get("cold"),
         "warm_target_s": target.get("warm"),
         "cold_target_met": _met(cold["ready_s"], target.get("cold")),
         "warm_target_met": _met(warm["ready_s"], target.get("warm")),
+        "warm_without_scipy_target_met": _met(bare["ready_s"], target.get("warm")),
         "runs": runs,
     }
 
@@ -296,6 +313,10 @@ def _warm_cell(row: dict) -> str:
     return _cell(row, "warm")
 
 
+def _warm_without_scipy_cell(row: dict) -> str:
+    return _cell(row, "warm_without_scipy")
+
+
 def _peer_cell(peer: str, which: str):
     def cell(row: dict) -> str:
         if peer in row["skipped"]:
@@ -320,7 +341,7 @@ def _peer_cell(peer: str, which: str):
 
 def _equal_cell(row: dict) -> str:
     differ = [p for p, s in row["peers"].items() if not s["answers_equal"]]
-    if any(r.get("equal") is False for r in row["runs"]["warm"] + row["runs"]["cold"]):
+    if any(r.get("equal") is False for r in _all(row["runs"])):
         differ.insert(0, "symgrad")
     compared = any("equal" in r for done in [row["runs"], *(s["runs"] for s in row["peers"].values())]
                    for r in done["cold"] + done["warm"])
@@ -333,7 +354,10 @@ def _target_cell(which: str):
         target = row[f"{which}_target_s"]
         if target is None:
             return "-"
-        return f"<= {target:g}: {'met' if row[f'{which}_target_met'] else 'NOT met'}"
+        text = f"<= {target:g}: {'met' if row[f'{which}_target_met'] else 'NOT met'}"
+        if which == "warm":
+            text += f"; without SciPy: {'met' if row['warm_without_scipy_target_met'] else 'NOT met'}"
+        return text
 
     return cell
 
@@ -362,6 +386,7 @@ COLUMNS = (
     ("ops", lambda r: "-" if r["kernel_operations"] is None else str(r["kernel_operations"])),
     ("typing ms/op", _ms_per_op),
     ("warm s", _warm_cell),
+    ("warm s, no SciPy", _warm_without_scipy_cell),
     ("warm hit", lambda r: "yes" if r["warm_cache_hit"] else "NO"),
     *((f"{peer} {which} s", _peer_cell(peer, which)) for peer in PEERS for which in ("cold", "warm")),
     ("equal", _equal_cell),

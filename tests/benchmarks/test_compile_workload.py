@@ -39,6 +39,11 @@ def test_symgrad_part_is_well_formed(row):
     assert cold["equal"] is True and cold["max_rel_error"] == {"loss": 0.0, "grad": 0.0}
     assert warm["equal"] is True and "grad" not in cold and np.isfinite(cold["loss"])
     assert row["answers_equal"] is True
+    # The third run is warm too, in a process that could not import SciPy.
+    [bare] = row["runs"]["warm_without_scipy"]
+    assert bare["equal"] is True and bare["scipy_loaded"] is False and bare["numba_compile_s"] == 0.0
+    assert row["warm_without_scipy_ready_s"] == bare["ready_s"] > 0
+    assert cells(row)["warm s, no SciPy"] == compile_workload._seconds(bare["ready_s"])
     assert cells(row)["warm hit"] == "yes" and cells(row)["cold target"] == "-"
     assert cells(row)["equal"].startswith("yes")
 
@@ -64,10 +69,11 @@ def test_peer_answers_equal_symgrad(row, peer):
 def fake_child(wrong: str | None = None):
     """A stand-in for the child processes: answers from numpy, ``wrong``'s gradient off by 1e-6."""
 
-    def child(who, model, data, cache, timeout):
+    def child(who, model, data, cache, timeout, without_scipy=False):
         arrays = compile_models.load(data)
         grad = np.cos(arrays["theta"]) * (1 + (1e-6 if who == wrong else 0))
-        result = {"import_s": 0.5, "ready_s": 1.0, "other_load": 0.0, "loss": 0.25, "grad": list(grad)}
+        ready = 0.3 if without_scipy else 1.0
+        result = {"import_s": 0.5, "ready_s": ready, "other_load": 0.0, "loss": 0.25, "grad": list(grad)}
         if who == "symgrad":
             return {**result, "build_s": 0.1, "model_s": 0.1, "compile_s": 0.8, "numba_compile_s": 0.5,
                     "numba_passes_s": {}, "kernel_operations": 10,
@@ -111,6 +117,17 @@ def test_quick_runs_the_smallest_network_and_digits(monkeypatch):
     assert digits["n_params"] == 2410 and digits["answers_equal"] is True
     assert digits["cold_target_met"] is True and digits["warm_target_met"] is None
     assert cells(digits)["jax cold s"] == "1 (1x)" and cells(digits)["pytensor cold s"] == "-"
+    small = rows[0]
+    assert len(small["runs"]["warm_without_scipy"]) == 1 and small["warm_without_scipy_ready_s"] == 0.3
+
+
+def test_the_warm_target_is_judged_with_and_without_scipy(monkeypatch):
+    monkeypatch.setattr(compile_workload, "_child", fake_child())  # warm 1.0 s, 0.3 s without SciPy
+    monkeypatch.setattr(compile_workload, "installed", lambda package: False)
+    [row] = compile_workload.run(QUICK, sizes=[(2, 16, 16, 1)], digits=False)
+    assert row["warm_target_met"] is False and row["warm_without_scipy_target_met"] is True
+    assert cells(row)["warm target"] == "<= 0.5: NOT met; without SciPy: met"
+    assert cells(row)["cold target"] == "<= 5: met"
 
 
 def test_layouts_match_symgrads_theta():
