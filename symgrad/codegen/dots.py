@@ -35,7 +35,8 @@ __all__ = ["Packer", "MIN_TERMS", "IMPORT"]
 MIN_TERMS = 2
 
 #: How generated modules import the helpers.
-IMPORT = "from symgrad.codegen.unrolled import dot as _dot, gather as _gather, store as _store"
+IMPORT = ("from symgrad.codegen.unrolled import dot as _dot, gather as _gather, gather_row as _gather_row, "
+          "store as _store")
 
 
 @dataclass

@@ -111,10 +111,14 @@ class _Writer:
                 self.emit(f"{prefix}{k} = {array}[{k}]", 1)
 
     def unpack_sample(self, depth: int, targets: bool = True) -> None:
-        for k in range(len(self.programs.inputs)):
-            self.emit(f"x{k} = X[i, {k}]", depth)
-        for k in range(len(self.programs.targets) if targets else 0):
-            self.emit(f"t{k} = T[i, {k}]", depth)
+        for prefix, array, count in (("x", "X", len(self.programs.inputs)),
+                                     ("t", "T", len(self.programs.targets) if targets else 0)):
+            if self.pack == "calls" and count > 1:
+                names = ", ".join(f"{prefix}{k}" for k in range(count))
+                self.emit(f'{names} = _gather_row({array}, i, "{dot_layout(range(count))}")', depth)
+            else:
+                for k in range(count):
+                    self.emit(f"{prefix}{k} = {array}[i, {k}]", depth)
 
     def accumulating_function(self, name, program, sums, data: bool, value: bool = False,
                               direction: bool = False) -> None:

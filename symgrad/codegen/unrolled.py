@@ -15,7 +15,8 @@ and LLVM optimises them together with the rest of the kernel. (A compiled
 helper taking the layout as arrays would be called, not inlined: numba links
 functions from its cache as machine code.)
 
-* ``gather(theta, "i0,i1,...")`` is the tuple ``(theta[i0], theta[i1], ...)``.
+* ``gather(theta, "i0,i1,...")`` is the tuple ``(theta[i0], theta[i1], ...)``,
+  and ``gather_row(X, i, "j0,j1,...")`` the tuple ``(X[i, j0], X[i, j1], ...)``.
   The kernels gather the weights once, before the loop over samples: in a
   tuple LLVM knows the stores into ``row`` cannot change them, loaded from
   ``theta`` inside the loop it would load them again for every sample.
@@ -24,8 +25,8 @@ functions from its cache as machine code.)
 * ``store(row, factors, "r:a:b,r:a,...")`` sets ``row[r] = factors[a] *
   factors[b]`` (or ``factors[a]``) for each entry.
 
-``theta`` and ``row`` are C-contiguous vectors of floats (the public kernels
-check theirs); values and factors are tuples, converted to the arrays' type.
+``theta``, ``row`` and ``X`` are C-contiguous arrays of floats (the public
+kernels check theirs), ``i`` a row of ``X``; values and factors are tuples, converted to the arrays' type.
 The layouts are generated, not user input: an index past the end is caught
 while numba compiles for the tuples, not for the arrays.
 """
@@ -37,7 +38,7 @@ from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
 
-__all__ = ["gather", "dot", "store", "dot_layout", "store_layout"]
+__all__ = ["gather", "gather_row", "dot", "store", "dot_layout", "store_layout"]
 
 
 def dot_layout(indices) -> str:
@@ -86,6 +87,28 @@ def gather(typingctx, theta, layout):
         return context.make_tuple(builder, tuple_type, loads)
 
     return tuple_type(theta, layout), codegen
+
+
+@intrinsic
+def gather_row(typingctx, matrix, i, layout):
+    """``(matrix[i, j0], matrix[i, j1], ...)`` for the columns in ``layout``: one sample's inputs."""
+    if not isinstance(layout, types.StringLiteral) or not isinstance(i, types.Integer):
+        return None
+    if not (isinstance(matrix, types.Array) and matrix.ndim == 2 and matrix.layout == "C"
+            and isinstance(matrix.dtype, types.Float)):
+        return None
+    columns = [j for (j,) in _parse(layout.literal_value)]
+    tuple_type = types.UniTuple(matrix.dtype, len(columns))
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(matrix)(context, builder, args[0])
+        width = builder.extract_value(array.shape, 1)
+        start = builder.mul(context.cast(builder, args[1], i, types.intp), width)
+        row = builder.gep(array.data, [start], inbounds=True)
+        loads = [builder.load(cgutils.gep_inbounds(builder, row, j)) for j in columns]
+        return context.make_tuple(builder, tuple_type, loads)
+
+    return tuple_type(matrix, i, layout), codegen
 
 
 @intrinsic

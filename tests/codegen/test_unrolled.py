@@ -13,7 +13,7 @@ import symgrad as sg
 from symgrad.codegen.dots import Packer
 from symgrad.codegen.kernels import generate_source
 from symgrad.codegen.printer import NumbaPrinter
-from symgrad.codegen.unrolled import dot, gather, store
+from symgrad.codegen.unrolled import dot, gather, gather_row, store
 
 
 def _halves(terms: list[float]) -> float:
@@ -41,6 +41,17 @@ def test_gather_and_dot_against_numpy(dtype):
     terms = [theta[4] * a, theta[0] * b, theta[2] * c, theta[7] * (a * b), theta[1] * dtype(2)]
     assert type(value) is float or value.dtype == dtype
     assert dtype(value) == _halves(terms)
+
+
+@numba.njit
+def _rows(X):
+    return [gather_row(X, i, "3,0,3") for i in range(X.shape[0])]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gather_row_reads_one_row(dtype):
+    X = np.arange(20, dtype=dtype).reshape(5, 4)
+    assert [tuple(map(float, r)) for r in _rows(X)] == [tuple(map(float, X[i, [3, 0, 3]])) for i in range(5)]
 
 
 @numba.njit
