@@ -76,7 +76,7 @@ class Packer:
         def values(exprs) -> str:
             return "(" + ", ".join(map(printer.doprint, exprs)) + ("," if len(exprs) == 1 else "") + ")"
 
-        symbols = {k: p for p, k in self.param_index.items()}
+        symbols = self._symbols()
         position = {i: k for k, i in enumerate(self.gathered())}
         # In the order they were made: a call's arguments may contain calls made before it.
         for call, (v, indices) in self.dots.items():
@@ -97,8 +97,11 @@ class Packer:
 
     def weights(self) -> set[sp.Symbol]:
         """The parameters the dot products read."""
-        symbols = {k: p for p, k in self.param_index.items()}
+        symbols = self._symbols()
         return {symbols[i] for i in self.gathered()}
+
+    def _symbols(self) -> dict[int, sp.Symbol]:
+        return {k: p for p, k in self.param_index.items()}
 
     def _dot_sum(self, terms: list[sp.Expr]) -> sp.Expr:
         products, rest = [], []
