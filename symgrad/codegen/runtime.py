@@ -169,8 +169,37 @@ def logsumexp_rows(a, out):
 @numba.njit(cache=True, nogil=True)
 def softmax_logsumexp_rows(a, soft, lse):
     """Both of the above from one exponential per element (cross-entropy needs both)."""
-    for r in range(a.shape[0]):
-        lse[r, 0] = _softmax_row(a, r, soft)
+    rows, cols = a.shape
+    if not (a.flags.c_contiguous and soft.flags.c_contiguous):
+        for r in range(rows):
+            lse[r, 0] = _softmax_row(a, r, soft)
+        return
+    # A block's rows are short (a class per column): rather than exponentiate row by row, put
+    # each row's maximum in its softmax row, then exponentiate the whole block in one loop,
+    # which LLVM vectorises, before the rows' sums.
+    for r in range(rows):
+        top = _row_max(a, r)
+        lse[r, 0] = top
+        for i in range(cols):
+            soft[r, i] = top
+    _exp_below(soft.reshape(rows * cols), a.reshape(rows * cols))
+    for r in range(rows):
+        total = 0.0
+        for i in range(cols):
+            total += soft[r, i]
+        for i in range(cols):
+            soft[r, i] /= total
+        lse[r, 0] += math.log(total)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _exp_below(tops, a):
+    """``tops[k] = exp(a[k] - tops[k])`` where ``a[k] <= tops[k]``; nan where the difference is
+    (a row holding nan, or +inf)."""
+    for k in range(a.shape[0]):
+        d = tops[k] - a[k]
+        e = _exp_neg(d)
+        tops[k] = e if d == d else d
 
 
 @numba.njit(cache=True, nogil=True)
