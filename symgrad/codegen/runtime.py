@@ -20,7 +20,10 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
+from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
+from numba.np.arrayobj import populate_array
 
 from . import blas
 
@@ -102,10 +105,36 @@ def matmul(a, b):
 
 # Views and work arrays come from here too: numba compiles its ``reshape``, ``np.empty`` and
 # ``np.zeros`` for tuple shapes once per process (most of a second); cached here, never.
+@intrinsic
+def _block_view(typingctx, flat, offset, rows, cols):
+    """The (rows, cols) C-contiguous array at ``flat[offset]``, sharing ``flat``'s memory.
+
+    Built here rather than by ``reshape``: its strides are then products LLVM can see, not values
+    an opaque helper wrote to memory, and an element loop over such blocks vectorises (the digits
+    network's tanh loop took twice as long unvectorised)."""
+    if not (isinstance(flat, types.Array) and flat.ndim == 1 and flat.layout == "C"):
+        return None
+    view = types.Array(flat.dtype, 2, "C")
+
+    def codegen(context, builder, signature, args):
+        flat_value, offset, rows, cols = args
+        source = context.make_array(signature.args[0])(context, builder, flat_value)
+        block = context.make_array(view)(context, builder)
+        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(view.dtype)))
+        populate_array(block, data=builder.gep(source.data, [offset]),
+                       shape=cgutils.pack_array(builder, [rows, cols]),
+                       strides=cgutils.pack_array(builder, [builder.mul(cols, itemsize), itemsize]),
+                       itemsize=itemsize, meminfo=source.meminfo)
+        return impl_ret_borrowed(context, builder, view, block._getvalue())
+    return view(flat, types.intp, types.intp, types.intp), codegen
+
+
 @numba.njit(cache=True, nogil=True)
 def matrix_view(flat, offset, rows, cols):
     """``flat[offset:offset + rows * cols]`` as a C-contiguous (rows, cols) view: a parameter block."""
-    return flat[offset:offset + rows * cols].reshape((rows, cols))
+    if offset < 0 or rows < 0 or cols < 0 or offset + rows * cols > flat.shape[0]:
+        raise ValueError("matrix_view: the block does not lie inside the array")
+    return _block_view(flat, offset, rows, cols)
 
 
 @numba.njit(cache=True, nogil=True)
