@@ -9,6 +9,7 @@ plus ``weight_decay · θ`` (coupled L2) and ``t`` counts steps from 1.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -225,7 +226,7 @@ class Adam(Optimizer):
 
     def hyper(self) -> np.ndarray:
         return np.array([*self.betas, self.eps, self.weight_decay, _flag(self.decoupled_weight_decay),
-                         _flag(self.amsgrad), _flag(self.max_of == "corrected")])
+                         _flag(self.amsgrad), _flag(self.max_of == "corrected"), *_log_betas(self)])
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,7 @@ class Adamax(Optimizer):
         check_nonnegative(self, "weight_decay", self.weight_decay)
 
     def hyper(self) -> np.ndarray:
-        return np.array([*self.betas, self.eps, self.weight_decay])
+        return np.array([*self.betas, self.eps, self.weight_decay, *_log_betas(self)])
 
 
 @dataclass(frozen=True)
@@ -300,7 +301,12 @@ class Nadam(Optimizer):
         check_nonnegative(self, "momentum_decay", self.momentum_decay)
 
     def hyper(self) -> np.ndarray:
-        return np.array([*self.betas, self.eps, self.weight_decay, self.momentum_decay])
+        return np.array([*self.betas, self.eps, self.weight_decay, self.momentum_decay, *_log_betas(self)])
+
+
+def _log_betas(owner) -> tuple[float, float]:
+    """log β₁, log β₂ for the update kernels' bias corrections (−inf for β = 0)."""
+    return tuple(math.log(beta) if beta > 0.0 else -math.inf for beta in owner.betas)
 
 
 def _check_betas(owner) -> None:
