@@ -90,9 +90,11 @@ def supports_fused(optimizer) -> bool:
 
 @functools.cache
 def _dependencies() -> str:
-    # The loop's machine code inlines these modules' functions: a change to
-    # them must give the trainer module a new name, or numba would reuse stale code.
-    text = "".join(Path(m.__file__).read_text(encoding="utf-8") for m in (updates, schedules, steps))
+    # The loop's machine code inlines these modules' functions, and its source comes from this
+    # module's templates: a change to any must give the trainer module a new name, or numba
+    # would reuse stale code.
+    sources = (updates.__file__, schedules.__file__, steps.__file__, __file__)
+    text = "".join(Path(source).read_text(encoding="utf-8") for source in sources)
     return module_key(text)
 
 
