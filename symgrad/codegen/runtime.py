@@ -179,9 +179,8 @@ def _softmax_row(a, r, out):
 
 @numba.njit(cache=True, nogil=True)
 def softmax_rows(a, out):
-    """Each row's softmax."""
-    for r in range(a.shape[0]):
-        _softmax_row(a, r, out)
+    """Each row's softmax (the same numbers as ``softmax_logsumexp_rows``)."""
+    softmax_logsumexp_rows(a, out, empty_matrix(a.shape[0], 1, a))
 
 
 @numba.njit(cache=True, nogil=True)

@@ -12,7 +12,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from symgrad.codegen.runtime import softmax_logsumexp_rows
+from symgrad.codegen.runtime import softmax_logsumexp_rows, softmax_rows
 
 
 def _exact_row(row):
@@ -69,3 +69,14 @@ def test_both_layouts_agree_on_nan_and_infinities():
         assert np.isnan(soft[3]).all()
         assert np.isfinite(soft[4]).all() and np.isfinite(lse[4])
     np.testing.assert_allclose(c_soft[2:], f_soft[2:], rtol=4e-16, atol=0.0, equal_nan=True)
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_softmax_alone_gives_the_same_numbers(layout):
+    # a model's predictions (softmax_rows) and its loss (paired with the log-sum-exp) agree bit for bit
+    a = np.random.default_rng(7).normal(size=(9, 6)) * 5.0
+    a[2, 1] = math.nan
+    soft, _ = _softmax(a, layout)
+    alone = np.zeros_like(soft) if layout == "C" else np.zeros(soft.shape[::-1]).T
+    softmax_rows(np.ascontiguousarray(a) if layout == "C" else np.asfortranarray(a), alone)
+    np.testing.assert_array_equal(alone, soft)
