@@ -6,6 +6,8 @@ and the sums kept in local accumulators (registers), and a public kernel
 that forms the mean over the batch and adds the data-free regulariser once.
 With ``parallel=True`` the batch is cut into a fixed number of chunks summed
 in chunk order, so the result does not depend on how threads are scheduled.
+The loss and gradient range functions of a model with a long dot product of
+raw inputs run over blocks of samples instead (:mod:`symgrad.codegen.sample_blocks`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from dataclasses import dataclass
 import sympy as sp
 
 from ..program.program import Program
+from . import sample_blocks
 from .dots import IMPORT as DOTS_IMPORT
 from .dots import Packer
-from .printer import HELPERS_SOURCE, NumbaPrinter
+from .printer import HELPERS_SOURCE, ElementPrinter, NumbaPrinter
 from .unrolled import dot_layout
 
 __all__ = ["KernelPrograms", "generate_source", "public_kernel_lines", "CHUNKS"]
@@ -73,13 +76,16 @@ def _symbol_names(programs: KernelPrograms) -> dict[sp.Symbol, str]:
 
 class _Writer:
     def __init__(self, programs: KernelPrograms, printer: NumbaPrinter, zero: str,
-                 pack: str | None = "calls"):
+                 pack: str | None = "calls", block_printer: NumbaPrinter | None = None):
         self.programs = programs
         self.printer = printer
         self.zero = zero
         # Long dot products and the gradient lines as calls ("calls", symgrad.codegen.dots); the
         # dot products only, printed as sums in the same order ("inline"); or as they are (None).
         self.pack = pack
+        # With a printer for their element loops, loss and gradient sums over samples may run over
+        # blocks of samples (symgrad.codegen.sample_blocks).
+        self.block_printer = block_printer
         self.lines: list[str] = []
 
     def emit(self, text: str = "", depth: int = 0) -> None:
@@ -138,6 +144,13 @@ class _Writer:
         stored = [(key, index) for key, index in sums if program[key] != 0]
         items += [_Item(None, program[key], f"{into}[{index}] {operator} {{}}") for key, index in stored]
         items = _inline_single_use(items, program)
+        if data and value and not direction and self.block_printer is not None and self.pack == "calls":
+            block = sample_blocks.plan(items, [int(index) for _, index in stored], self.programs.inputs,
+                                       {p: k for k, p in enumerate(self.programs.params)})
+            if block is not None:
+                sample_blocks.write(self, name, "theta, X, T, start, stop" + (", out" if sums else ""), block,
+                                    self.block_printer, len(self.programs.inputs), self.programs.targets)
+                return
         used, gathered = None, []
         if self.pack:
             # Only the stores into ``row`` of a vector become one call.
@@ -244,13 +257,14 @@ def generate_source(
     pack = "inline" if standalone else "calls"
     literal = "{0}" if dtype == "float64" else "F({0})"
     names = _symbol_names(programs)
-    w = _Writer(programs, NumbaPrinter(names, literal=literal), literal.format("0.0"), pack)
+    w = _Writer(programs, NumbaPrinter(names, literal=literal), literal.format("0.0"), pack,
+                block_printer=None if standalone else ElementPrinter(names, literal=literal))
     n = len(programs.params)
     data = programs.has_data
     w.lines += [f'"""{header}"""', "", "import math", "", "import numba", "import numpy as np", "",
                 f"DTYPE = np.{dtype}", "F = DTYPE", f"FASTMATH = {fastmath!r}", f"PARALLEL = {parallel!r}",
                 f"N_PARAMS = {n}", f"CHUNKS = {CHUNKS}", *HELPERS_SOURCE.splitlines(),
-                *([] if standalone else ["", DOTS_IMPORT]), "", ""]
+                *([] if standalone else ["", DOTS_IMPORT, *sample_blocks.IMPORT.splitlines()]), "", ""]
 
     # Range functions return the loss sum and add gradient sums into the caller's buffer.
     w.accumulating_function("_loss_range", programs.sample_value, [], data, value=True)

@@ -17,7 +17,7 @@ from sympy.printing.pycode import PythonCodePrinter
 from ..declare.functions import relu, sigmoid, softplus
 from ..errors import UnsupportedOperationError
 
-__all__ = ["NumbaPrinter", "FUNCTION_TEMPLATES", "HELPERS_SOURCE", "docstring_safe"]
+__all__ = ["NumbaPrinter", "ElementPrinter", "FUNCTION_TEMPLATES", "HELPERS_SOURCE", "docstring_safe"]
 
 #: Function class -> template over the printed arguments ``{0}``, ``{1}``.
 FUNCTION_TEMPLATES: dict[type, str] = {
@@ -223,6 +223,14 @@ _PRINTABLE_FUNCTIONS = frozenset(FUNCTION_TEMPLATES) | {sp.log, sp.Heaviside, sp
 for _cls in FUNCTION_TEMPLATES:
     if _cls not in (sp.log,):
         setattr(NumbaPrinter, f"_print_{_cls.__name__}", NumbaPrinter._print_Function)
+
+
+class ElementPrinter(NumbaPrinter):
+    """Element loops over blocks of samples call the runtime's ``tanh``, ``sigmoid`` and ``softplus``
+    (:mod:`symgrad.codegen.runtime`), which LLVM can vectorise (libm's cannot be)."""
+
+    function_templates = {**FUNCTION_TEMPLATES, sp.tanh: "tanh({0})", sigmoid: "sigmoid({0})",
+                          softplus: "softplus({0})"}
 
 
 def docstring_safe(text: str) -> str:

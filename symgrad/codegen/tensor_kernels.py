@@ -23,11 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..declare.functions import sigmoid, softplus
 from ..errors import DeclarationError, ShapeError
 from ..graph.tensor import TensorNode, TensorStore, dummy
 from .kernels import CHUNKS, public_kernel_lines
-from .printer import FUNCTION_TEMPLATES, HELPERS_SOURCE, NumbaPrinter
+from .printer import HELPERS_SOURCE, ElementPrinter
 from .runtime import runtime_key
 
 __all__ = ["TensorKernelPrograms", "Slot", "flatten_blocks", "unflatten_blocks", "generate_tensor_source",
@@ -51,14 +50,6 @@ class Slot:
     @property
     def size(self) -> int:
         return self.shape[0] * self.shape[1]
-
-
-class _ElementPrinter(NumbaPrinter):
-    """Element loops call the runtime's ``tanh``, ``sigmoid`` and ``softplus``, which LLVM can
-    vectorise (libm's cannot be)."""
-
-    function_templates = {**FUNCTION_TEMPLATES, sp.tanh: "tanh({0})", sigmoid: "sigmoid({0})",
-                          softplus: "softplus({0})"}
 
 
 def unflatten_blocks(theta, slots) -> dict:
@@ -286,7 +277,7 @@ class _Writer:
             else:
                 index = "i, 0" if node.batched else "i, j"
             names[dummy(i)] = f"{self.name(o)}[{index}]"
-        return _ElementPrinter(names, literal=self.literal).doprint(body)
+        return ElementPrinter(names, literal=self.literal).doprint(body)
 
     def elementwise(self, f: _Function, k: int, depth: int) -> None:
         rows, cols = self.storage(self.store[k])

@@ -24,8 +24,12 @@ functions from its cache as machine code.)
   the sum of the first half's sum and the second half's (recursively).
 * ``store(row, factors, "r:a:b,r:a,...")`` sets ``row[r] = factors[a] *
   factors[b]`` (or ``factors[a]``) for each entry.
+* ``place(matrix, theta, "r:c:k,...")`` sets ``matrix[r, c] = theta[k]`` and
+  ``add_entries(out, matrix, "k:r:c,...")`` adds ``matrix[r, c]`` to ``out[k]``:
+  the block form of the scalar kernels (:mod:`symgrad.codegen.sample_blocks`)
+  moves parameters into a weight matrix and gradient sums out of one.
 
-``theta``, ``row`` and ``X`` are C-contiguous arrays of floats (the public
+``theta``, ``row``, ``out``, ``matrix`` and ``X`` are C-contiguous arrays of floats (the public
 kernels check theirs), ``i`` a row of ``X``; values and factors are tuples, converted to the arrays' type.
 The layouts are generated, not user input: an index past the end is caught
 while numba compiles for the tuples, not for the arrays.
@@ -38,7 +42,7 @@ from numba.core import cgutils
 from numba.core.errors import TypingError
 from numba.extending import intrinsic
 
-__all__ = ["gather", "gather_row", "dot", "store", "dot_layout", "store_layout"]
+__all__ = ["gather", "gather_row", "dot", "store", "place", "add_entries", "dot_layout", "store_layout"]
 
 
 def dot_layout(indices) -> str:
@@ -58,6 +62,17 @@ def _parse(layout: str) -> list[tuple[int, ...]]:
 def _vector(array) -> bool:
     return (isinstance(array, types.Array) and array.ndim == 1 and array.layout == "C"
             and isinstance(array.dtype, types.Float))
+
+
+def _matrix(array) -> bool:
+    return (isinstance(array, types.Array) and array.ndim == 2 and array.layout == "C"
+            and isinstance(array.dtype, types.Float))
+
+
+def _entry_pointer(context, builder, matrix_type, value, r: int, c: int):
+    array = context.make_array(matrix_type)(context, builder, value)
+    start = builder.mul(context.get_constant(types.intp, r), builder.extract_value(array.shape, 1))
+    return builder.gep(array.data, [builder.add(start, context.get_constant(types.intp, c))], inbounds=True)
 
 
 def _element(context, builder, tuple_type, value, k: int, real):
@@ -155,3 +170,40 @@ def store(typingctx, row, factors, layout):
         return context.get_dummy_value()
 
     return types.none(row, factors, layout), codegen
+
+
+@intrinsic
+def place(typingctx, matrix, theta, layout):
+    """``matrix[r, c] = theta[k]`` for each ``r:c:k`` of ``layout``."""
+    if not isinstance(layout, types.StringLiteral) or not _matrix(matrix) or not _vector(theta):
+        return None
+    entries = _parse(layout.literal_value)
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(theta)(context, builder, args[1]).data
+        for r, c, k in entries:
+            value = context.cast(builder, builder.load(cgutils.gep_inbounds(builder, data, k)), theta.dtype,
+                                 matrix.dtype)
+            builder.store(value, _entry_pointer(context, builder, matrix, args[0], r, c))
+        return context.get_dummy_value()
+
+    return types.none(matrix, theta, layout), codegen
+
+
+@intrinsic
+def add_entries(typingctx, out, matrix, layout):
+    """``out[k] += matrix[r, c]`` for each ``k:r:c`` of ``layout``."""
+    if not isinstance(layout, types.StringLiteral) or not _matrix(matrix) or not _vector(out):
+        return None
+    entries = _parse(layout.literal_value)
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(out)(context, builder, args[0]).data
+        for k, r, c in entries:
+            entry = builder.load(_entry_pointer(context, builder, matrix, args[1], r, c))
+            value = context.cast(builder, entry, matrix.dtype, out.dtype)
+            pointer = cgutils.gep_inbounds(builder, data, k)
+            builder.store(builder.fadd(builder.load(pointer), value), pointer)
+        return context.get_dummy_value()
+
+    return types.none(out, matrix, layout), codegen

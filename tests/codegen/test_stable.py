@@ -148,24 +148,25 @@ def _function(source: str, name: str) -> str:
 
 
 def test_the_kernel_computes_the_logit_once(thirty_features):
+    # The kernels run over blocks of samples (symgrad.codegen.sample_blocks): b + Σ wⱼ·xⱼ is one
+    # column of one matrix product, read once per sample and not negated again.
     source = thirty_features.source
-    features = "(" + ", ".join(f"x{j}" for j in range(30)) + ")"
-    for name, calls in (("_loss_grad_range", ("_softplus(", "_sigmoid(")), ("_loss_range", ("_softplus(",))):
+    for name, calls in (("_loss_grad_range", ("softplus(", "sigmoid(")), ("_loss_range", ("softplus(",))):
         body = _function(source, name)
-        # b + Σ wⱼ·xⱼ is one straight-line dot product (symgrad.codegen.unrolled), not negated again
-        assert body.count("_dot(") == 1 and f"_dot(weights, {features}, " in body, name
-        assert "-_dot(" not in body and "- _dot(" not in body, name
+        assert body.count("matmul_nt(xb, lin, zb)") == 1 and body.count("zb[b, 0]") == 1, name
+        assert "-zb[" not in body and "- zb[" not in body, name
+        assert '_place(lin, theta, "' + ",".join(f"0:{j}:{j}" for j in range(30)) + '")' in body, name
         for call in calls:
-            assert body.count(call) == 1, (name, call)
-    # The gradient of each weight is one product, (σ(z) - t)·xⱼ; the bias's is σ(z) - t itself.
-    store = re.search(r"_store\(row, \((.*)\), \"(.*)\"\)\n", _function(source, "_loss_grad_range"))
-    factors = store.group(1).split(", ")
-    entries = {int(r): sorted(factors[int(k)] for k in rest) for r, *rest in
-               (entry.split(":") for entry in store.group(2).split(","))}
-    residual = entries[30]
-    assert len(residual) == 1 and residual[0].startswith("_d")
-    assert entries == {**{j: sorted([f"x{j}", residual[0]]) for j in range(30)},
-                       30: residual}
+            assert len(re.findall(rf"(?<![\w.]){re.escape(call)}", body)) == 1, (name, call)
+    # The gradient of each weight is one product, (σ(z) - t)·xⱼ, summed over a block as Fᵀ X with the
+    # residual as F's one column; the bias's is the residual itself, summed as a column.
+    body = _function(source, "_loss_grad_range")
+    stores = re.findall(r"_store\((fxb|f1b)\[b\], \((.*)\), \"(.*)\"\)\n", body)
+    assert [(array, factors, layout) for array, factors, layout in stores] == [
+        ("fxb", stores[0][1], "0:0"), ("f1b", stores[0][1], "0:0")]
+    assert stores[0][1].startswith("_d") and stores[0][1].endswith(",")
+    assert '_add_entries(out, gx, "' + ",".join(f"{j}:0:{j}" for j in range(30)) + '")' in body
+    assert '_add_entries(out, s1, "30:0:0")' in body
 
 
 def test_the_kernel_agrees_with_the_written_loss(thirty_features):

@@ -13,7 +13,7 @@ import symgrad as sg
 from symgrad.codegen.dots import Packer
 from symgrad.codegen.kernels import generate_source
 from symgrad.codegen.printer import NumbaPrinter
-from symgrad.codegen.unrolled import dot, gather, gather_row, store
+from symgrad.codegen.unrolled import add_entries, dot, gather, gather_row, place, store
 
 
 def _halves(terms: list[float]) -> float:
@@ -65,6 +65,23 @@ def test_store_writes_the_named_entries_only(dtype):
     _stored(row, a, b, c)
     expected = np.array([c, a, np.nan, a * b, np.nan, b * c], dtype=dtype)
     np.testing.assert_array_equal(row, expected)
+
+
+@numba.njit
+def _placed_and_summed(matrix, theta, out):
+    place(matrix, theta, "1:2:0,0:0:3,1:0:3")
+    add_entries(out, matrix, "2:1:2,0:0:0,2:1:0")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_place_and_add_entries_move_the_named_entries_only(dtype):
+    theta = np.array([1.5, 9.0, 9.0, -0.25], dtype=dtype)
+    matrix = np.full((2, 3), 7.0, dtype=dtype)
+    out = np.array([1.0, 2.0, 3.0], dtype=dtype)
+    _placed_and_summed(matrix, theta, out)
+    np.testing.assert_array_equal(matrix, np.array([[-0.25, 7.0, 7.0], [-0.25, 7.0, 1.5]], dtype=dtype))
+    # out[2] gets matrix[1, 2] and matrix[1, 0]; out[1] is not named, so it keeps its value.
+    np.testing.assert_array_equal(out, np.array([1.0 - 0.25, 2.0, 3.0 + 1.5 - 0.25], dtype=dtype))
 
 
 def test_a_layout_that_does_not_fit_fails_to_compile():
