@@ -88,7 +88,8 @@ def plan(items: Sequence, gradient_rows: Sequence[int], inputs: Sequence[sp.Symb
     exprs = [packer.rewrite(item.expr) for item in items]
     n_statements = len(items) - len(gradient_rows) - 1
     columns = {x: k for k, x in enumerate(inputs)}
-    statements = [(item.target, e) for item, e in zip(items, exprs[:n_statements], strict=False)]
+    targets = [item.target for item in items[:n_statements]]
+    statements = list(zip(targets, exprs[:n_statements], strict=True))
     block = BlockPlan(packer, statements, exprs[n_statements], columns)
     longest = 0
     for call, (values, indices) in list(packer.dots.items()):
@@ -148,11 +149,13 @@ def write(w, name: str, args: str, block: BlockPlan, printer, n_inputs: int,
     w.emit(f"work = empty_vector(rows * {block.width} + {total}, theta)", 1)
     w.emit(f"for k in range(rows * {block.width}, rows * {block.width} + {total}):", 1)
     w.emit("work[k] = 0.0", 2)
+    # (work array, its rows in the current block, columns)
+    per_sample = [(a, b, c) for a, b, c in (("z", "zb", nz), ("fx", "fxb", nx), ("f1", "f1b", n1),
+                                             ("terms", "tb", 1)) if c]
     offset = 0
-    for array, cols in (("z", nz), ("fx", nx), ("f1", n1), ("terms", 1)):
-        if cols:
-            w.emit(f"{array} = matrix_view(work, rows * {offset}, rows, numba.int64({cols}))", 1)
-            offset += cols
+    for array, _, cols in per_sample:
+        w.emit(f"{array} = matrix_view(work, rows * {offset}, rows, numba.int64({cols}))", 1)
+        offset += cols
     fixed = 0
     for array, r, c in sums:
         if r:
@@ -165,9 +168,8 @@ def write(w, name: str, args: str, block: BlockPlan, printer, n_inputs: int,
     w.emit(f"for c0 in range(start, stop, {rows}):", 1)
     w.emit(f"c1 = min(c0 + {rows}, stop)", 2)
     w.emit("xb = X[c0:c1]", 2)
-    for array, cols in (("z", nz), ("fx", nx), ("f1", n1), ("terms", 1)):
-        if cols:
-            w.emit(f"{'t' if array == 'terms' else array}b = {array}[:c1 - c0]", 2)
+    for array, block_rows, _ in per_sample:
+        w.emit(f"{block_rows} = {array}[:c1 - c0]", 2)
     if nz:
         w.emit("matmul_nt(xb, lin, zb)", 2)
     if any(t in used for t in targets):
@@ -175,10 +177,10 @@ def write(w, name: str, args: str, block: BlockPlan, printer, n_inputs: int,
     w.emit("for b in range(c1 - c0):", 2)
     # Samples are read from the block's slices of X and T: indexed from the arguments themselves,
     # the loop stays scalar (LLVM cannot tell those loads from the work arrays' stores).
-    needed = sorted(block.inputs[x] for x in used if x in block.inputs)
+    needed = sorted((x for x in used if x in block.inputs), key=block.inputs.__getitem__)
     if needed:
-        names = ", ".join(f"x{k}" for k in needed) + ("," if len(needed) == 1 else "")
-        w.emit(f'{names} = _gather_row(xb, b, "{dot_layout(needed)}")', 3)
+        names = ", ".join(printer.doprint(x) for x in needed) + ("," if len(needed) == 1 else "")
+        w.emit(f'{names} = _gather_row(xb, b, "{dot_layout(block.inputs[x] for x in needed)}")', 3)
     for k, t in enumerate(targets):
         if t in used:
             w.emit(f"{printer.doprint(t)} = yb[b, {k}]", 3)
